@@ -1,0 +1,160 @@
+// A container's networks, set up before its process starts and torn down after it exits:
+// its network namespace, one endpoint per network (eth0, eth1, …), the DNS resolver's sockets
+// inside the namespace, and the files that tell the process where it is (/etc/hosts,
+// /etc/resolv.conf). Everything taken is given back if a later step fails.
+import { notFound, WeftError } from '../errors.js';
+import type { EndpointRecord, NetworkRecord } from './types.js';
+import type { EndpointService } from './endpoints.js';
+import type { NetworkService } from './networks.js';
+
+export interface EndpointSettingsRequest {
+  readonly aliases?: readonly string[];
+  readonly ipv4Address?: string;
+}
+
+export interface ContainerNetworkSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly hostname: string;
+  /** HostConfig.NetworkMode: "default", "bridge", "host", "none", or a network name/id. */
+  readonly networkMode: string;
+  /** NetworkingConfig.EndpointsConfig, keyed by network name or id. */
+  readonly endpointsConfig: Readonly<Record<string, EndpointSettingsRequest>>;
+}
+
+export interface ContainerNetworkState {
+  /** Path of the container's network namespace; null when it shares the host's. */
+  readonly netnsPath: string | null;
+  readonly hosts: string;
+  readonly resolvConf: string;
+}
+
+/** The OS side this needs: namespaces, and the DNS sockets inside them. */
+export interface NamespaceOps {
+  create(name: string): Promise<string>; // returns the path
+  remove(name: string): Promise<void>;
+}
+
+export interface DnsAttach {
+  attach(containerId: string, netnsPath: string): Promise<void>;
+  detach(containerId: string): Promise<void>;
+}
+
+export interface ContainerNetworkingOptions {
+  readonly netnsPrefix: string;
+  /** Upstream resolvers, for containers that only use the default bridge. */
+  readonly upstreams: readonly string[];
+  readonly searchDomains: readonly string[];
+}
+
+export class ContainerNetworking {
+  constructor(
+    private readonly networks: NetworkService,
+    private readonly endpoints: EndpointService,
+    private readonly namespaces: NamespaceOps,
+    private readonly dns: DnsAttach,
+    private readonly opts: ContainerNetworkingOptions,
+  ) {}
+
+  netnsName(containerId: string): string {
+    return `${this.opts.netnsPrefix}c-${containerId.slice(0, 12)}`;
+  }
+
+  async setUp(c: ContainerNetworkSpec): Promise<ContainerNetworkState> {
+    const wanted = await this.resolveNetworks(c);
+    if (wanted.length === 1 && wanted[0]!.net.driver === 'host') {
+      return { netnsPath: null, hosts: hostsFile(c.hostname, []), resolvConf: resolvConf(this.opts.upstreams, this.opts.searchDomains, []) };
+    }
+    const nsName = this.netnsName(c.id);
+    const nsPath = await this.namespaces.create(nsName);
+    const joined: EndpointRecord[] = [];
+    let dnsAttached = false;
+    try {
+      const attachable = wanted.filter((w) => w.net.driver === 'overlay' || w.net.driver === 'bridge');
+      for (const [i, w] of attachable.entries()) {
+        joined.push(
+          await this.endpoints.join(w.net, {
+            containerId: c.id,
+            name: c.name,
+            aliases: w.settings.aliases ?? [],
+            preferredIp: w.settings.ipv4Address || undefined,
+            containerNs: nsName,
+            ifName: `eth${i}`,
+            defaultRoute: i === 0,
+          }),
+        );
+      }
+      // Docker's embedded DNS serves user-defined networks; the default bridge keeps the
+      // upstream resolvers (it has no service discovery).
+      const userDefined = attachable.some((w) => !w.net.predefined);
+      if (userDefined) {
+        await this.dns.attach(c.id, nsPath);
+        dnsAttached = true;
+      }
+      const servers = userDefined ? ['127.0.0.11'] : this.opts.upstreams;
+      const options = userDefined ? ['ndots:0'] : [];
+      return {
+        netnsPath: nsPath,
+        hosts: hostsFile(c.hostname, joined.map((e) => e.ipv4.split('/')[0]!)),
+        resolvConf: resolvConf(servers, this.opts.searchDomains, options),
+      };
+    } catch (err) {
+      if (dnsAttached) await this.dns.detach(c.id).catch(() => {});
+      for (const ep of joined.reverse()) await this.endpoints.leave(ep).catch(() => {});
+      await this.namespaces.remove(nsName).catch(() => {});
+      throw err;
+    }
+  }
+
+  async tearDown(c: { readonly id: string }): Promise<void> {
+    await this.dns.detach(c.id).catch(() => {});
+    for (const ep of this.endpoints.localEndpoints(c.id)) await this.endpoints.leave(ep);
+    await this.namespaces.remove(this.netnsName(c.id));
+  }
+
+  /** Endpoints of a container on this host, with their networks, for inspect and ps. */
+  async attachments(containerId: string): Promise<{ network: NetworkRecord; endpoint: EndpointRecord }[]> {
+    const out: { network: NetworkRecord; endpoint: EndpointRecord }[] = [];
+    for (const endpoint of this.endpoints.localEndpoints(containerId)) {
+      out.push({ network: await this.networks.get(endpoint.networkId), endpoint });
+    }
+    return out;
+  }
+
+  /** NetworkMode first, then the other EndpointsConfig entries, as Docker orders them. */
+  private async resolveNetworks(c: ContainerNetworkSpec): Promise<{ net: NetworkRecord; settings: EndpointSettingsRequest }[]> {
+    const mode = c.networkMode === 'default' || c.networkMode === '' ? 'bridge' : c.networkMode;
+    const refs = [mode, ...Object.keys(c.endpointsConfig).filter((k) => k !== mode && k !== 'default')];
+    const out: { net: NetworkRecord; settings: EndpointSettingsRequest }[] = [];
+    for (const ref of refs) {
+      try {
+        const net = await this.networks.get(ref);
+        out.push({ net, settings: c.endpointsConfig[ref] ?? c.endpointsConfig[net.name] ?? c.endpointsConfig[net.id] ?? {} });
+      } catch (err) {
+        // Docker reports an unknown network at start, never as a 404 at create (docker-api.md §2).
+        if (err instanceof WeftError && err.kind === 'not-found') {
+          throw notFound(`failed to set up container networking: network ${ref} not found`);
+        }
+        throw err;
+      }
+    }
+    const special = out.filter((w) => w.net.driver === 'host' || w.net.driver === 'null');
+    if (special.length > 0 && out.length > 1) {
+      throw new WeftError('invalid', `container cannot be disconnected from host network or connected to host network`);
+    }
+    return out;
+  }
+}
+
+function hostsFile(hostname: string, ips: readonly string[]): string {
+  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters'];
+  for (const ip of ips) lines.push(`${ip}\t${hostname}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function resolvConf(servers: readonly string[], search: readonly string[], options: readonly string[]): string {
+  const lines = servers.map((s) => `nameserver ${s.replace(/:\d+$/, '')}`);
+  if (search.length > 0) lines.push(`search ${search.join(' ')}`);
+  if (options.length > 0) lines.push(`options ${options.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,153 @@
+// Endpoints: a container's attachment to a network. Joining reserves the endpoint's name and
+// address atomically, plugs it in through the network's driver with every remote peer already
+// programmed, and only then publishes the record under this host's lease, so other hosts learn
+// of it from their watch and a crashed host's endpoints expire with its lease.
+//
+// The same watch feeds the drivers' peer entries and the DNS name table: one source of truth,
+// so a name a container can resolve is one it can reach.
+import { forbidden } from '../errors.js';
+import type { Attachment, Driver } from '../drivers/driver.js';
+import type { Lease } from '../store/store.js';
+import { SerialQueues } from '../util/serial.js';
+import { macFromIp } from '../dataplane/mac.js';
+import { keys } from './keys.js';
+import type { MirrorChange } from './mirror.js';
+import { newId, type NetworkService } from './networks.js';
+import type { Scope } from './scope.js';
+import type { EndpointRecord, NetworkDriverName, NetworkRecord } from './types.js';
+
+export interface JoinRequest {
+  readonly containerId: string;
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly preferredIp?: string;
+  readonly containerNs: string;
+  readonly ifName: string;
+  readonly defaultRoute: boolean;
+}
+
+/** Where endpoint changes are published besides the drivers: the DNS name table. */
+export interface EndpointObserver {
+  endpointUp(ep: EndpointRecord, network: NetworkRecord): void;
+  endpointDown(ep: EndpointRecord): void;
+}
+
+export interface ThisHost {
+  readonly name: string;
+  readonly vtep: string;
+  /** The host's current lease; endpoints and addresses are held under it. */
+  lease(): Lease;
+}
+
+export class EndpointService {
+  private readonly attached = new Map<string, Attachment>();
+  private readonly queues = new SerialQueues();
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly networks: NetworkService,
+    private readonly drivers: ReadonlyMap<NetworkDriverName, Driver>,
+    private readonly host: ThisHost,
+    private readonly observer: EndpointObserver,
+    private readonly onError: (err: Error, what: string) => void,
+  ) {}
+
+  /** Follow both scopes' endpoint mirrors. Call after the scopes are started. */
+  start(): void {
+    for (const scope of [this.networks.scopeNamed('global'), this.networks.scopeNamed('local')]) {
+      for (const ep of scope.endpoints.values()) this.publish(scope, { key: '', value: ep, previous: undefined });
+      this.unsubscribe.push(scope.endpoints.subscribe((change) => this.publish(scope, change)));
+    }
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  async join(net: NetworkRecord, req: JoinRequest): Promise<EndpointRecord> {
+    const driver = this.driverFor(net);
+    const scope = this.networks.scopeOf(net);
+    const pool = net.ipam.config[0];
+    if (!pool) throw forbidden(`network ${net.name} has no address pool`);
+    const lease = this.host.lease();
+    const id = newId();
+    const undo: (() => Promise<unknown>)[] = [];
+    try {
+      if (!(await scope.store.create(keys.endpointName(net.id, req.name), id, { lease }))) {
+        throw forbidden(`endpoint with name ${req.name} already exists in network ${net.name}`);
+      }
+      undo.push(() => scope.store.delete(keys.endpointName(net.id, req.name)));
+
+      const ip = await scope.ipam.requestAddress(net.id, pool, { preferred: req.preferredIp, owner: id, lease });
+      undo.push(() => scope.ipam.releaseAddress(net.id, ip));
+
+      const endpoint: EndpointRecord = {
+        id,
+        networkId: net.id,
+        containerId: req.containerId,
+        name: req.name,
+        aliases: req.aliases,
+        host: this.host.name,
+        vtep: this.host.vtep,
+        ipv4: `${ip}/${pool.subnet.split('/')[1]}`,
+        mac: macFromIp(ip),
+      };
+      const attachment: Attachment = { network: net, endpoint, containerNs: req.containerNs, ifName: req.ifName, defaultRoute: req.defaultRoute };
+      await this.queues.run(net.id, async () => {
+        const peers = (await scope.endpoints.catchUp(keys.networkEndpoints(net.id))).filter((e) => e.host !== this.host.name);
+        await driver.join(attachment, peers);
+      });
+      undo.push(() => this.queues.run(net.id, () => driver.leave(attachment)));
+
+      await scope.store.create(keys.endpoint(net.id, id), JSON.stringify(endpoint), { lease });
+      await scope.endpoints.catchUp(keys.endpoint(net.id, id));
+      this.attached.set(id, attachment);
+      return endpoint;
+    } catch (err) {
+      for (const step of undo.reverse()) await step().catch((e: Error) => this.onError(e, 'join rollback'));
+      throw err;
+    }
+  }
+
+  /** Take the endpoint off its network everywhere. Safe to repeat. */
+  async leave(endpoint: EndpointRecord): Promise<void> {
+    const attachment = this.attached.get(endpoint.id);
+    const net = attachment?.network ?? (await this.networks.get(endpoint.networkId));
+    const scope = this.networks.scopeOf(net);
+    if (attachment) await this.queues.run(net.id, () => this.driverFor(net).leave(attachment));
+    this.attached.delete(endpoint.id);
+    await scope.store.delete(keys.endpoint(net.id, endpoint.id));
+    await scope.endpoints.catchUp(keys.endpoint(net.id, endpoint.id));
+    await scope.ipam.releaseAddress(net.id, endpoint.ipv4.split('/')[0]!);
+    const nameKey = keys.endpointName(net.id, endpoint.name);
+    const owner = await scope.store.get(nameKey);
+    if (owner?.value === endpoint.id) await scope.store.delete(nameKey, owner.revision);
+  }
+
+  /** This host's endpoints of a container. */
+  localEndpoints(containerId: string): EndpointRecord[] {
+    return [...this.attached.values()].filter((a) => a.endpoint.containerId === containerId).map((a) => a.endpoint);
+  }
+
+  private driverFor(net: NetworkRecord): Driver {
+    const driver = this.drivers.get(net.driver);
+    if (!driver) throw forbidden(`network ${net.name} uses driver ${net.driver}, which has no endpoints`);
+    return driver;
+  }
+
+  private publish(scope: Scope, change: MirrorChange<EndpointRecord>): void {
+    const ep = change.value ?? change.previous;
+    if (!ep) return;
+    const net = scope.networks.get(keys.network(ep.networkId));
+    if (change.previous && (!change.value || change.previous.id !== change.value.id)) this.observer.endpointDown(change.previous);
+    if (change.value && net) this.observer.endpointUp(change.value, net);
+    if (!net || ep.host === this.host.name) return;
+    const driver = this.drivers.get(net.driver);
+    if (!driver) return;
+    const added = change.value ? [change.value] : [];
+    const removed = change.value ? [] : [ep];
+    void this.queues
+      .run(net.id, () => driver.updatePeers(net, added, removed))
+      .catch((err: Error) => this.onError(err, `peer update on ${net.name}`));
+  }
+}
