@@ -58,8 +58,10 @@ SocketResult OpenBoundSocket(bool tcp, const sockaddr_in& addr) {
   int type = (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC;
   int fd = socket(AF_INET, type, 0);
   if (fd < 0) return {-1, errno, "socket"};
+  // TCP only: lets a restarted daemon listen again while old connections sit in TIME_WAIT. On
+  // UDP it would let a second socket bind the same address and silently take part of the queries.
   int one = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+  if (tcp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
     int err = errno;
     close(fd);
     return {-1, err, "setsockopt"};

@@ -5,29 +5,13 @@
 import { notFound, WeftError } from '../errors.js';
 import type { EndpointRecord, NetworkRecord } from './types.js';
 import type { EndpointService } from './endpoints.js';
+import type {
+  ContainerNetworkSetup as ContainerNetworkState,
+  ContainerNetworkSpec,
+  ContainerNetworking as RuntimeNetworking,
+  EndpointRequest as EndpointSettingsRequest,
+} from '../runtime/networking.js';
 import type { NetworkService } from './networks.js';
-
-export interface EndpointSettingsRequest {
-  readonly aliases?: readonly string[];
-  readonly ipv4Address?: string;
-}
-
-export interface ContainerNetworkSpec {
-  readonly id: string;
-  readonly name: string;
-  readonly hostname: string;
-  /** HostConfig.NetworkMode: "default", "bridge", "host", "none", or a network name/id. */
-  readonly networkMode: string;
-  /** NetworkingConfig.EndpointsConfig, keyed by network name or id. */
-  readonly endpointsConfig: Readonly<Record<string, EndpointSettingsRequest>>;
-}
-
-export interface ContainerNetworkState {
-  /** Path of the container's network namespace; null when it shares the host's. */
-  readonly netnsPath: string | null;
-  readonly hosts: string;
-  readonly resolvConf: string;
-}
 
 /** The OS side this needs: namespaces, and the DNS sockets inside them. */
 export interface NamespaceOps {
@@ -47,7 +31,7 @@ export interface ContainerNetworkingOptions {
   readonly searchDomains: readonly string[];
 }
 
-export class ContainerNetworking {
+export class ContainerNetworking implements RuntimeNetworking {
   constructor(
     private readonly networks: NetworkService,
     private readonly endpoints: EndpointService,
@@ -76,7 +60,7 @@ export class ContainerNetworking {
           await this.endpoints.join(w.net, {
             containerId: c.id,
             name: c.name,
-            aliases: w.settings.aliases ?? [],
+            aliases: w.settings.aliases,
             preferredIp: w.settings.ipv4Address || undefined,
             containerNs: nsName,
             ifName: `eth${i}`,
@@ -129,7 +113,7 @@ export class ContainerNetworking {
     for (const ref of refs) {
       try {
         const net = await this.networks.get(ref);
-        out.push({ net, settings: c.endpointsConfig[ref] ?? c.endpointsConfig[net.name] ?? c.endpointsConfig[net.id] ?? {} });
+        out.push({ net, settings: c.endpointsConfig[ref] ?? c.endpointsConfig[net.name] ?? c.endpointsConfig[net.id] ?? { aliases: [] } });
       } catch (err) {
         // Docker reports an unknown network at start, never as a 404 at create (docker-api.md §2).
         if (err instanceof WeftError && err.kind === 'not-found') {

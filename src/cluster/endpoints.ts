@@ -7,7 +7,6 @@
 // so a name a container can resolve is one it can reach.
 import { forbidden } from '../errors.js';
 import type { Attachment, Driver } from '../drivers/driver.js';
-import type { Lease } from '../store/store.js';
 import { SerialQueues } from '../util/serial.js';
 import { macFromIp } from '../dataplane/mac.js';
 import { keys } from './keys.js';
@@ -35,8 +34,6 @@ export interface EndpointObserver {
 export interface ThisHost {
   readonly name: string;
   readonly vtep: string;
-  /** The host's current lease; endpoints and addresses are held under it. */
-  lease(): Lease;
 }
 
 export class EndpointService {
@@ -69,7 +66,7 @@ export class EndpointService {
     const scope = this.networks.scopeOf(net);
     const pool = net.ipam.config[0];
     if (!pool) throw forbidden(`network ${net.name} has no address pool`);
-    const lease = this.host.lease();
+    const lease = scope.lease();
     const id = newId();
     const undo: (() => Promise<unknown>)[] = [];
     try {

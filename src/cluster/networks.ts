@@ -12,11 +12,6 @@ export const OVERLAY_MTU_OVERHEAD = 50;
 const DEFAULT_UNDERLAY_MTU = 1500;
 const MTU_OPTION = 'com.docker.network.driver.mtu';
 
-export interface PruneFilters {
-  readonly labels?: readonly string[]; // "key" or "key=value"
-  readonly until?: Date;
-}
-
 export const newId = () => randomBytes(32).toString('hex');
 export const rfc3339Nano = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 
@@ -138,10 +133,11 @@ export class NetworkService {
     return net;
   }
 
-  async prune(filters: PruneFilters): Promise<string[]> {
+  /** Remove every unused, user-defined network the predicate selects; returns their names. */
+  async prune(selected: (net: NetworkRecord) => boolean): Promise<string[]> {
     const deleted: string[] = [];
     for (const net of await this.list()) {
-      if (net.predefined || !matchesPrune(net, filters)) continue;
+      if (net.predefined || !selected(net)) continue;
       try {
         await this.remove(net.id);
         deleted.push(net.name);
@@ -181,13 +177,4 @@ function mtuFor(req: NetworkCreateRequest): number {
   const asked = Number(req.options[MTU_OPTION] ?? '') || undefined;
   if (req.driver === 'overlay') return (asked ?? DEFAULT_UNDERLAY_MTU) - OVERLAY_MTU_OVERHEAD;
   return asked ?? DEFAULT_UNDERLAY_MTU;
-}
-
-function matchesPrune(net: NetworkRecord, f: PruneFilters): boolean {
-  if (f.until && new Date(net.created) >= f.until) return false;
-  for (const l of f.labels ?? []) {
-    const [k, v] = l.split('=', 2) as [string, string | undefined];
-    if (!(k in net.labels) || (v !== undefined && net.labels[k] !== v)) return false;
-  }
-  return true;
 }

@@ -2,7 +2,7 @@
 // cluster store (scope "global", seen by every host), bridge/host/none in a per-host store
 // (scope "local"). The same services run over both; only the store differs.
 import type { Ipam } from '../ipam/ipam.js';
-import type { Store } from '../store/store.js';
+import type { Lease, Store } from '../store/store.js';
 import { keys } from './keys.js';
 import { StoreMirror } from './mirror.js';
 import type { EndpointRecord, NetworkRecord, NetworkScope } from './types.js';
@@ -15,6 +15,8 @@ export class Scope {
     readonly name: NetworkScope,
     readonly store: Store,
     readonly ipam: Ipam,
+    /** The lease this host holds its records of this scope under. */
+    readonly lease: () => Lease,
     onWatchError: (err: Error) => void,
   ) {
     const decode = <T>(kv: { value: string }) => JSON.parse(kv.value) as T;

@@ -12,7 +12,7 @@
 
 import type { IpamPool, IpamPoolRequest } from '../cluster/types.js';
 import type { Lease, Store } from '../store/store.js';
-import { updateJson } from '../store/update.js';
+import { getJson, updateJson } from '../store/update.js';
 import { assignableAddresses, unassignable } from './addresses.js';
 import { formatAddr4, parseAddr4 } from './cidr.js';
 import * as msg from './messages.js';
@@ -20,6 +20,9 @@ import {
   addPool, emptyPools, parseDefaultPools, poolContains, poolsOf, removePools,
   type DefaultPool, type PoolsDocument, type SplitPool,
 } from './pools.js';
+
+export { GLOBAL_DEFAULT_POOLS, LOCAL_DEFAULT_POOLS, type DefaultPool } from './pools.js';
+export { validatePoolRequests } from './validate.js';
 
 export interface IpamOptions {
   /** Where automatic subnets come from, in order: GLOBAL_DEFAULT_POOLS or LOCAL_DEFAULT_POOLS. */
@@ -63,9 +66,8 @@ export class Ipam {
 
   /** Give back every pool of the network, and any address key it left behind. Safe to repeat. */
   async releasePool(networkId: string): Promise<void> {
-    const current = await this.store.get(this.poolsKey);
-    const doc = current === undefined ? emptyPools() : (JSON.parse(current.value) as PoolsDocument);
-    if (poolsOf(doc, networkId).length > 0) {
+    const current = await getJson<PoolsDocument>(this.store, this.poolsKey);
+    if (current !== undefined && poolsOf(current.value, networkId).length > 0) {
       await updateJson<PoolsDocument>(this.store, this.poolsKey, (latest) => removePools(latest ?? emptyPools(), networkId));
     }
     const leftovers = await this.store.list(this.addrPrefix(networkId));

@@ -3,8 +3,7 @@
 // the network is internal.
 import type { Attachment, Driver } from '../driver.js';
 import type { NetworkRecord } from '../../cluster/types.js';
-import type { BridgeDataplane } from '../../dataplane/bridge.js';
-import { vethName } from '../../dataplane/overlay.js';
+import { type BridgeDataplane, vethName } from '../../dataplane/index.js';
 
 const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 
@@ -50,13 +49,12 @@ export class BridgeDriver implements Driver {
   }
 
   async leave(a: Attachment): Promise<void> {
-    await this.dataplane.detach({ bridgeName: this.bridgeName(a.network), hostIfName: vethName(a.endpoint.id) });
+    await this.dataplane.detach({ hostIfName: vethName(a.endpoint.id) });
     const local = this.joined.get(a.network.id);
     local?.delete(a.endpoint.id);
     if (!local || local.size === 0) {
       this.joined.delete(a.network.id);
-      const pool = a.network.ipam.config[0]!;
-      await this.dataplane.removeBridge({ bridgeName: this.bridgeName(a.network), subnet: pool.subnet });
+      await this.dataplane.removeBridge({ bridgeName: this.bridgeName(a.network) });
     }
   }
 

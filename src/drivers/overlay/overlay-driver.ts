@@ -3,8 +3,7 @@
 // (STYLE §5): the control plane publishes them, nothing waits on kernel miss events.
 import type { Attachment, Driver } from '../driver.js';
 import type { EndpointRecord, NetworkRecord } from '../../cluster/types.js';
-import type { OverlayDataplane, PeerSpec } from '../../dataplane/overlay.js';
-import { vethName } from '../../dataplane/overlay.js';
+import { type OverlayDataplane, type PeerSpec, vethName } from '../../dataplane/index.js';
 
 export class OverlayDriver implements Driver {
   readonly name = 'overlay' as const;

@@ -1,0 +1,150 @@
+// weftd's composition root: the ONE place where stores, IPAM, drivers, the DNS resolver, the
+// runtime and the API are built and wired together (STYLE §2). Nothing registers itself.
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type http from 'node:http';
+import type { Logger } from 'pino';
+import { createApiServer } from '../api/server.js';
+import { ContainerNetworking } from '../cluster/container-networking.js';
+import { EndpointService } from '../cluster/endpoints.js';
+import { Membership } from '../cluster/membership.js';
+import { NameTable } from '../cluster/name-table.js';
+import { NetworkService } from '../cluster/networks.js';
+import { Scope } from '../cluster/scope.js';
+import type { NetworkDriverName } from '../cluster/types.js';
+import {
+  BridgeDataplane,
+  createNetns,
+  deleteNetns,
+  ExecRunner,
+  netnsPath,
+  OverlayDataplane,
+} from '../dataplane/index.js';
+import { createNetnsSocketBinder } from '../dataplane/netns-socket.js';
+import { BridgeDriver } from '../drivers/bridge/bridge-driver.js';
+import type { Driver } from '../drivers/driver.js';
+import { OverlayDriver } from '../drivers/overlay/overlay-driver.js';
+import { Resolver } from '../dns/resolver.js';
+import { GLOBAL_DEFAULT_POOLS, Ipam, LOCAL_DEFAULT_POOLS } from '../ipam/ipam.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import type { Store } from '../store/store.js';
+import { networksBackend } from './backends/networks.js';
+import { systemBackend } from './backends/system.js';
+import type { DaemonConfig } from './config.js';
+import { resolveAdvertise } from './advertise.js';
+import { openClusterStore } from './stores.js';
+
+export interface Daemon {
+  readonly server: http.Server;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch((err: Error) => log.warn({ err: err.message }, 'while stopping'));
+  };
+  try {
+    await mkdir(cfg.dataRoot, { recursive: true });
+    await mkdir(cfg.execRoot, { recursive: true });
+    await mkdir(path.dirname(cfg.socketPath), { recursive: true });
+
+    const vtep = resolveAdvertise(cfg.clusterAdvertise.hostOrIface);
+    const upstreams = cfg.dns ?? (await hostResolvers());
+
+    const clusterStore = await openClusterStore(cfg.clusterStore);
+    closers.push(() => clusterStore.close());
+    const localStore: Store = await openSqliteStore(path.join(cfg.dataRoot, 'local.db'));
+    closers.push(() => localStore.close());
+
+    const membership = new Membership(
+      clusterStore,
+      cfg.leaseTtlSeconds,
+      { name: cfg.hostname, advertise: vtep, port: cfg.clusterAdvertise.port, started: new Date().toISOString() },
+      log,
+    );
+    await membership.start();
+    closers.push(() => membership.stop());
+    // Local records (bridge endpoints) are only this host's, so a long local lease will do.
+    const localLease = await localStore.grantLease(Math.max(60, cfg.leaseTtlSeconds));
+
+    const onWatchError = (err: Error) => log.error({ err: err.message }, 'store watch failed');
+    const global = new Scope('global', clusterStore, new Ipam(clusterStore, { defaultPools: GLOBAL_DEFAULT_POOLS }), () => membership.lease(), onWatchError);
+    const local = new Scope('local', localStore, new Ipam(localStore, { defaultPools: LOCAL_DEFAULT_POOLS }), () => localLease, onWatchError);
+    await global.start();
+    closers.push(() => global.close());
+    await local.start();
+    closers.push(() => local.close());
+
+    const networks = new NetworkService({ global, local });
+    await networks.ensurePredefined();
+
+    const runner = new ExecRunner();
+    const drivers = new Map<NetworkDriverName, Driver>([
+      ['overlay', new OverlayDriver(new OverlayDataplane(runner), { netnsPrefix: cfg.netnsPrefix, vtepIp: vtep })],
+      ['bridge', new BridgeDriver(new BridgeDataplane(runner))],
+    ]);
+
+    const names = new NameTable();
+    const endpoints = new EndpointService(
+      networks,
+      drivers,
+      { name: cfg.hostname, vtep },
+      {
+        endpointUp: (ep, net) =>
+          names.setEndpoint({ id: ep.id, networkId: ep.networkId, networkName: net.name, containerId: ep.containerId, name: ep.name, aliases: ep.aliases, ip: ep.ipv4 }),
+        endpointDown: (ep) => names.removeEndpoint(ep.id),
+      },
+      (err, what) => log.error({ err: err.message }, what),
+    );
+    endpoints.start();
+    closers.push(async () => endpoints.stop());
+
+    const resolver = new Resolver({ lookup: names, binder: createNetnsSocketBinder({ logger: log }), upstreams, logger: log });
+    closers.push(() => resolver.close());
+
+    const containerNetworking = new ContainerNetworking(
+      networks,
+      endpoints,
+      {
+        create: async (name) => (await createNetns(runner, name), netnsPath(name)),
+        remove: (name) => deleteNetns(runner, name),
+      },
+      resolver,
+      { netnsPrefix: cfg.netnsPrefix, upstreams, searchDomains: [] },
+    );
+    void containerNetworking;
+
+    const server = createApiServer(
+      {
+        networks: networksBackend(networks),
+        system: systemBackend({ cfg, vtep }),
+      },
+      { logger: log },
+    );
+    await rm(cfg.socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(cfg.socketPath, () => resolve());
+    });
+    await chmod(cfg.socketPath, 0o660);
+    closers.push(() => new Promise((r) => server.close(() => r(undefined))));
+    log.info({ socket: cfg.socketPath, store: clusterStore.description, advertise: vtep, host: cfg.hostname }, 'weftd ready');
+    return { server, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Without --dns, containers use the host's resolvers (dockerd's behaviour). */
+async function hostResolvers(): Promise<string[]> {
+  const text = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((ip): ip is string => ip !== undefined && !ip.startsWith('127.'));
+}
+
+export const hostFacts = () => ({ kernel: os.release(), ncpu: os.cpus().length, mem: os.totalmem() });

@@ -1,0 +1,273 @@
+// Starting a container's process (DESIGN.md "Containers"). The process tree, every step an exec
+// except the one fork that creates PID 1:
+//
+//   setpriv --pdeathsig KILL                      dies with weftd, so containers never outlive it
+//   nsenter --net=<netns>                         (absent for --net host)
+//   unshare --mount --uts --ipc                   a private mount, UTS and IPC namespace
+//   sh -c SETUP                                   hostname; overlay root; /dev; /sys; /etc files
+//   unshare --pid                                 children of the next program get a new PID ns
+//   sh -c REAPER ────fork────►  setpriv --pdeathsig KILL   (dies with the reaper)
+//     reports the child's PID,  env -i <container env>
+//     waits, exits with its     unshare --root=<rootfs> --wd=<dir> --mount-proc [--setuid --setgid]
+//     status (128+n if killed)  <cmd…>   ← PID 1 of the container, State.Pid
+//
+// Why this shape:
+// - Every mount is made inside the container's own mount namespace, so the machine's mount table
+//   never sees them, and they all vanish with the container's last process, even if weftd is
+//   killed. Nothing has to be unmounted at stop or remove.
+// - `unshare --fork` (util-linux 2.38) cannot report a SIGKILLed child: it fails with
+//   "sigprocmask unblock failed" and exit 1 on the container's stderr. The reaper shell reports
+//   128+signal, Docker's convention (137 for SIGKILL).
+// - The hostname is written to /proc/sys/kernel/hostname inside the new UTS namespace; `exec`
+//   joins that namespace through PID 1 (`nsenter -t <pid>`), so no namespace file is kept.
+// - Setup diagnostics go to fd 3, never to the container's stderr; fd 3 also carries the
+//   "ready <pid>" line, and is closed before the container's program runs.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { hostPath, hostTool } from './os-commands.js';
+import { exitCodeFor } from './signals.js';
+
+const SETUP = String.raw`
+exec 4>&2 2>&3
+fail() { echo "$*" >&3; exit 1; }
+printf %s "$1" > /proc/sys/kernel/hostname || fail "cannot set the hostname"
+if [ -n "$2" ]; then printf %s "$2" > /proc/sys/kernel/domainname || fail "cannot set the domain name"; fi
+R=$6 E=$7 W=$8
+mount -t overlay overlay -o "lowerdir=$3,upperdir=$4,workdir=$5" "$R" || fail "cannot mount the root filesystem"
+for d in dev proc sys etc; do
+  if [ -L "$R/$d" ]; then fail "/$d is a symbolic link in the image"; fi
+  [ -d "$R/$d" ] || mkdir "$R/$d" || fail "cannot create /$d"
+done
+mount -t tmpfs -o nosuid,mode=755,size=65536k tmpfs "$R/dev" || fail "cannot mount /dev"
+for d in null zero full random urandom tty; do
+  : > "$R/dev/$d" && mount --bind "/dev/$d" "$R/dev/$d" || fail "cannot bind /dev/$d"
+done
+mkdir "$R/dev/pts" "$R/dev/shm" || fail "cannot create /dev/pts and /dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec devpts "$R/dev/pts" || fail "cannot mount /dev/pts"
+mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$R/dev/shm" || fail "cannot mount /dev/shm"
+ln -s pts/ptmx "$R/dev/ptmx" && ln -s /proc/self/fd "$R/dev/fd" && ln -s /proc/self/fd/0 "$R/dev/stdin" &&
+  ln -s /proc/self/fd/1 "$R/dev/stdout" && ln -s /proc/self/fd/2 "$R/dev/stderr" || fail "cannot populate /dev"
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || :
+for f in hosts hostname resolv.conf; do
+  t="$R/etc/$f"
+  if [ -L "$t" ]; then rm -f "$t" || fail "cannot replace /etc/$f"; fi
+  [ -e "$t" ] || : > "$t" || fail "cannot create /etc/$f"
+  mount --bind "$E/$f" "$t" || fail "cannot bind /etc/$f"
+done
+p=$R
+set -f; IFS=/
+for c in $W; do
+  [ -n "$c" ] || continue
+  [ "$c" != .. ] || fail "invalid working directory"
+  p="$p/$c"
+  if [ -L "$p" ]; then break; fi
+  [ -d "$p" ] || mkdir "$p" || fail "cannot create the working directory $W"
+done
+unset IFS; set +f
+shift 8
+exec 2>&4 4>&-
+exec "$@"
+`;
+
+// Without job control, sh gives a background command /dev/null as stdin; fd 5 keeps the real one.
+const REAPER = String.raw`
+exec 5<&0
+"$@" <&5 5<&- 3>&- &
+echo "ready $!" >&3
+exec 3>&- 5<&-
+wait $!
+`;
+
+export interface SandboxSpec {
+  /** null = weftd's own network namespace (`--net host`). */
+  readonly netnsPath: string | null;
+  readonly hostname: string;
+  readonly domainname: string;
+  /** The image's root filesystem (read-only). */
+  readonly lowerDir: string;
+  readonly upperDir: string;
+  readonly workDir: string;
+  /** An empty directory the root is mounted on (inside the container's mount namespace only). */
+  readonly mountPoint: string;
+  /** Directory holding the `hosts`, `hostname` and `resolv.conf` files bound into /etc. */
+  readonly etcFilesDir: string;
+  /** Absolute, normalised. */
+  readonly workingDir: string;
+  readonly env: readonly string[];
+  readonly user: { readonly uid: number; readonly gid: number } | null;
+  /** Program and arguments. */
+  readonly argv: readonly string[];
+  readonly openStdin: boolean;
+}
+
+export interface SandboxProcess {
+  /** PID 1 of the container in the machine's initial PID namespace. */
+  readonly pid: number;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Resolves once the process has exited and its output is drained: Docker's exit code. */
+  readonly exited: Promise<number>;
+  /** Kills the whole container (SIGKILL to PID 1); used to undo a start that failed later. */
+  kill(): void;
+}
+
+export class SandboxStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxStartError';
+  }
+}
+
+const READY_TIMEOUT_MS = 30_000;
+
+function userArgs(user: SandboxSpec['user']): string[] {
+  return user ? ['--setgid', String(user.gid), '--setuid', String(user.uid)] : [];
+}
+
+export function sandboxArgv(spec: SandboxSpec): string[] {
+  const setpriv = hostTool('setpriv');
+  const unshare = hostTool('unshare');
+  const sh = hostTool('sh');
+  return [
+    '--pdeathsig', 'KILL', '--',
+    ...(spec.netnsPath ? [hostTool('nsenter'), `--net=${spec.netnsPath}`, '--'] : []),
+    unshare, '--mount', '--uts', '--ipc', '--propagation', 'private', '--',
+    sh, '-c', SETUP, 'weft-init',
+    spec.hostname, spec.domainname, spec.lowerDir, spec.upperDir, spec.workDir, spec.mountPoint,
+    spec.etcFilesDir, spec.workingDir,
+    unshare, '--pid', '--',
+    sh, '-c', REAPER, 'weft-reaper',
+    setpriv, '--pdeathsig', 'KILL', '--',
+    hostTool('env'), '-i', '--', ...spec.env.filter((e) => e.indexOf('=') > 0),
+    unshare, `--root=${spec.mountPoint}`, `--wd=${spec.workingDir}`, '--mount-proc', ...userArgs(spec.user), '--',
+    ...spec.argv,
+  ];
+}
+
+/** Starts the container's process; resolves once PID 1 exists, rejects if setup failed. */
+export async function startSandbox(spec: SandboxSpec): Promise<SandboxProcess> {
+  const child = spawn(hostTool('setpriv'), sandboxArgv(spec), {
+    stdio: [spec.openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
+    env: { PATH: hostPath() },
+    // Its own session: a Ctrl-C at weftd's terminal must not reach containers.
+    detached: true,
+  });
+  const exited = childExit(child);
+  let pid: number;
+  try {
+    pid = await readyPid(child);
+  } catch (err) {
+    child.kill('SIGKILL');
+    child.stdout?.resume();
+    child.stderr?.resume();
+    await exited;
+    throw err;
+  }
+  return {
+    pid,
+    stdin: spec.openStdin ? child.stdin : null,
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    exited,
+    kill: () => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+function childExit(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.on('error', () => resolve(127));
+    child.on('close', (code, signal) => resolve(exitCodeFor(code, signal)));
+  });
+}
+
+function readyPid(child: ChildProcess): Promise<number> {
+  const status = child.stdio[3] as Readable;
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const timer = setTimeout(
+      () => settle(() => reject(new SandboxStartError('timed out setting up the container'))),
+      READY_TIMEOUT_MS,
+    );
+    status.on('data', (b: Buffer) => {
+      text += b.toString('utf8');
+      const m = /^ready (\d+)$/m.exec(text);
+      if (m) settle(() => resolve(Number(m[1])));
+    });
+    status.on('error', () => {});
+    child.on('error', (err) => settle(() => reject(new SandboxStartError(`cannot start the container: ${err.message}`))));
+    // 'exit', not 'close': the output pipes of a failed setup may never be read.
+    child.on('exit', (code, signal) => {
+      // The status pipe may still hold the diagnostics; read them before giving up.
+      const fail = () => settle(() => reject(new SandboxStartError(
+        `cannot start the container: ${text.trim() || `setup exited with code ${exitCodeFor(code, signal)}`}`)));
+      if (status.readableEnded || status.destroyed) fail();
+      else status.once('close', fail);
+    });
+  });
+}
+
+export interface ExecSpec {
+  /** PID 1 of the container to enter. */
+  readonly pid: number;
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+  readonly workingDir: string;
+  readonly user: { readonly uid: number; readonly gid: number } | null;
+  readonly openStdin: boolean;
+}
+
+export interface ExecProcess {
+  /** The nsenter process on the host (its child is the program, inside the PID namespace). */
+  readonly hostPid: number;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly exited: Promise<number>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Runs a program in all of a running container's namespaces, its root and working directory. */
+export function spawnExec(spec: ExecSpec): ExecProcess {
+  const env: NodeJS.ProcessEnv = {};
+  for (const entry of spec.env) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  const args = [
+    '--pdeathsig', 'KILL', '--',
+    hostTool('nsenter'), '--target', String(spec.pid), '--mount', '--uts', '--ipc', '--net', '--pid',
+    '--root', `--wdns=${spec.workingDir}`,
+    ...(spec.user ? ['--setgid', String(spec.user.gid), '--setuid', String(spec.user.uid)] : []),
+    '--', ...spec.argv,
+  ];
+  const child = spawn(hostTool('setpriv'), args, {
+    stdio: [spec.openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    env,
+    detached: true,
+  });
+  return {
+    hostPid: child.pid ?? 0,
+    stdin: spec.openStdin ? child.stdin : null,
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    exited: childExit(child),
+    kill: (signal = 'SIGKILL') => {
+      child.kill(signal);
+    },
+  };
+}
