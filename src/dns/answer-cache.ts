@@ -16,7 +16,32 @@ export interface CachedAnswer {
   readonly udp: boolean;
   /** Encoded responses, one per rotation of the records; the id in them is the first asker's. */
   readonly rotations: (Buffer | undefined)[];
+  /** Shared by every entry for the same name and type (see RoundRobin). */
+  readonly turn: Turn;
+}
+
+export interface Turn {
   next: number;
+}
+
+/**
+ * Where the round-robin stands per name and type. Kept apart from the answer cache because
+ * queries for one name need not be byte-identical (dig sends a fresh EDNS cookie each time,
+ * resolvers randomise the letter case), yet they should still take turns.
+ */
+export class RoundRobin {
+  private readonly turns = new Map<string, Turn>();
+
+  turnFor(type: string, name: string): Turn {
+    const key = `${type} ${name.toLowerCase()}`;
+    let turn = this.turns.get(key);
+    if (turn === undefined) {
+      if (this.turns.size >= MAX_ENTRIES) this.turns.clear();
+      turn = { next: 0 };
+      this.turns.set(key, turn);
+    }
+    return turn;
+  }
 }
 
 /** Enough for every name a container uses; a container that asks for more just misses more. */

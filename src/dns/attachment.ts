@@ -4,7 +4,7 @@
 import type dgram from 'node:dgram';
 import type net from 'node:net';
 import type { NetnsSockets } from '../dataplane/netns-socket.js';
-import { AnswerCache, type CachedAnswer } from './answer-cache.js';
+import { AnswerCache, type CachedAnswer, RoundRobin } from './answer-cache.js';
 import { decide, rotate, stillHolds } from './decide.js';
 import { Forwarder } from './forwarder.js';
 import type { Logger } from './logger.js';
@@ -75,6 +75,7 @@ export class Attachment {
   readonly asker: string;
   readonly nsPath: string;
   private readonly cache = new AnswerCache();
+  private readonly roundRobin = new RoundRobin();
   private readonly forwarder: Forwarder;
   private readonly connections = new Set<net.Socket>();
   private closed = false;
@@ -202,7 +203,7 @@ export class Attachment {
       answer: decision,
       udp,
       rotations: new Array<Buffer | undefined>(Math.max(1, Math.min(decision.answers.length, MAX_ROTATIONS))),
-      next: 0,
+      turn: this.roundRobin.turnFor(query.question.type, query.question.name),
     };
     const response = this.nextRotation(entry);
     if (key !== undefined) this.cache.set(key, entry);
@@ -211,8 +212,8 @@ export class Attachment {
 
   /** The next round-robin encoding; never to be modified (it stays in the cache). */
   private nextRotation(entry: CachedAnswer): Buffer {
-    const i = entry.next;
-    entry.next = (i + 1) % entry.rotations.length;
+    const i = entry.turn.next % entry.rotations.length;
+    entry.turn.next = i + 1;
     let encoded = entry.rotations[i];
     if (encoded === undefined) {
       const answers = rotate(entry.answer.answers, i);

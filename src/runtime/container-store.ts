@@ -5,6 +5,7 @@
 //   <dataRoot>/containers/<id>/fs/upper|work      the overlay's writable layer
 //   <execRoot>/<id>/rootfs                        the (empty, host-side) mount point of the root
 
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJsonIfExists, writeFileAtomic } from './fs-util.js';
@@ -100,9 +101,9 @@ export class ContainerStore {
 }
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks), or null if the process is gone. */
-export async function processStartTicks(pid: number): Promise<string | null> {
+export function processStartTicks(pid: number): string | null {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state); a zombie is as good as gone.
     if (fields[0] === 'Z' || fields[0] === 'X') return null;
