@@ -64,6 +64,7 @@ export function createApiServer(backend: ApiBackend, opts: ApiServerOptions): ht
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
+    res.once('finish', () => logger.debug({ method: req.method, url: req.url, status: res.statusCode }, 'API request'));
     try {
       const { match, query, apiVersion } = resolve(router, req.method ?? 'GET', req.url ?? '/');
       await match.route.handle({ req, res, params: match.params, query, apiVersion });

@@ -4,7 +4,7 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 
 /** Where `weft` looks for weftd when neither -H nor DOCKER_HOST says. */
-export const DEFAULT_HOST = 'unix:///run/weft/weft.sock';
+export const DEFAULT_HOST = 'unix:///run/weft/weftd.sock';
 
 export type DaemonAddress =
   | { readonly kind: 'unix'; readonly path: string }

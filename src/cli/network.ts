@@ -411,7 +411,7 @@ export function createBody(name: string, o: CreateOptions): Record<string, unkno
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** How the CLI words a failure on stderr. */
-function describe(err: unknown): string {
+function errorLine(err: unknown): string {
   if (err instanceof DaemonError) return `Error response from daemon: ${err.message}`;
   if (err instanceof ConnectionError || err instanceof UsageError) return err.message;
   return err instanceof Error ? err.message : String(err);
@@ -424,11 +424,11 @@ function describe(err: unknown): string {
 export function networkCommand(client: () => DockerClient, output: CliOutput = defaultOutput): Command {
   const { stdout, stderr } = output;
   const fail = (err: unknown) => {
-    stderr.write(describe(err) + '\n');
+    stderr.write(errorLine(err) + '\n');
     output.setExitCode(1);
   };
   /** Run an action with a client, reporting any error docker's way. */
-  const withClient = (action: (c: DockerClient) => Promise<void>) => async () => {
+  const withClient = async (action: (c: DockerClient) => Promise<void>): Promise<void> => {
     let c: DockerClient | undefined;
     try {
       c = client();
@@ -450,13 +450,13 @@ export function networkCommand(client: () => DockerClient, output: CliOutput = d
     .option('--no-trunc', 'Do not truncate the output')
     .option('--format <format>', 'Format output using a custom template: "table", "table TEMPLATE", "json" or "TEMPLATE"')
     .option('-f, --filter <filter>', 'Provide filter values (e.g. "driver=bridge")', collect, [] as string[])
-    .action(async (opts: { quiet?: boolean; trunc: boolean; format?: string; filter: string[] }) =>
+    .action((opts: { quiet?: boolean; trunc: boolean; format?: string; filter: string[] }) =>
       withClient(async (c) => {
         const filters = filtersJson(opts.filter);
         const networks = await c.json<NetworkSummary[]>('GET', '/networks', { query: { filters } });
         const sorted = [...networks].sort((a, b) => (naturalLess(a.Name, b.Name) ? -1 : naturalLess(b.Name, a.Name) ? 1 : 0));
         stdout.write(renderList(sorted, opts.format ?? '', opts.quiet ?? false, opts.trunc));
-      })(),
+      }),
     );
 
   network
@@ -476,13 +476,13 @@ export function networkCommand(client: () => DockerClient, output: CliOutput = d
     .option('-o, --opt <key=value>', 'Set driver specific options', collect, [] as string[])
     .option('--ipam-driver <driver>', 'IP Address Management Driver', 'default')
     .option('--ipam-opt <key=value>', 'Set IPAM driver specific options', collect, [] as string[])
-    .action(async (name: string, opts: CreateOptions) =>
+    .action((name: string, opts: CreateOptions) =>
       withClient(async (c) => {
         const body = createBody(name, opts);
         const res = await c.json<{ Id: string; Warning?: string }>('POST', '/networks/create', { body });
         if (res.Warning) stderr.write(`WARNING: ${res.Warning}\n`);
         stdout.write(res.Id + '\n');
-      })(),
+      }),
     );
 
   network
@@ -491,7 +491,7 @@ export function networkCommand(client: () => DockerClient, output: CliOutput = d
     .argument('<network...>', 'networks to inspect')
     .option('-f, --format <format>', 'Format output using a custom template: "json" or "TEMPLATE"')
     .option('-v, --verbose', 'Verbose output for diagnostics')
-    .action(async (refs: string[], opts: { format?: string; verbose?: boolean }) =>
+    .action((refs: string[], opts: { format?: string; verbose?: boolean }) =>
       withClient(async (c) => {
         const raws: string[] = [];
         const errors: unknown[] = [];
@@ -514,10 +514,10 @@ export function networkCommand(client: () => DockerClient, output: CliOutput = d
           stdout.write((raws.length === 0 ? '[]' : indentJson(`[${raws.join(',')}]`)) + '\n');
         }
         if (errors.length > 0) {
-          stderr.write(errors.map(describe).join('\n') + '\n');
+          stderr.write(errors.map(errorLine).join('\n') + '\n');
           output.setExitCode(1);
         }
-      })(),
+      }),
     );
 
   network
@@ -526,7 +526,7 @@ export function networkCommand(client: () => DockerClient, output: CliOutput = d
     .description('Remove one or more networks')
     .argument('<network...>', 'networks to remove')
     .option('-f, --force', 'Do not error if the network does not exist')
-    .action(async (refs: string[], opts: { force?: boolean }) =>
+    .action((refs: string[], opts: { force?: boolean }) =>
       withClient(async (c) => {
         let failed = false;
         for (const ref of refs) {
@@ -536,7 +536,7 @@ export function networkCommand(client: () => DockerClient, output: CliOutput = d
           } catch (err) {
             if (opts.force && err instanceof DaemonError && err.status === 404) continue;
             if (err instanceof ConnectionError) throw err;
-            stderr.write(describe(err) + '\n');
+            stderr.write(errorLine(err) + '\n');
             failed = true;
           }
         }
@@ -545,7 +545,7 @@ export function networkCommand(client: () => DockerClient, output: CliOutput = d
           stderr.write('exit status 1\n');
           output.setExitCode(1);
         }
-      })(),
+      }),
     );
 
   return network;

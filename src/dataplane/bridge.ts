@@ -71,7 +71,7 @@ export class BridgeDataplane {
   constructor(private readonly runner: CommandRunner) {}
 
   /** Three reads in parallel (link, sysctl, iptables-save), then up to three writes in parallel. */
-  ensureBridge(spec: BridgeNetworkSpec): Promise<void> {
+  async ensureBridge(spec: BridgeNetworkSpec): Promise<void> {
     const hostNs = v.optionalNetns(spec.hostNs);
     const name = v.ifName(spec.bridgeName);
     const gw = v.cidr4(spec.gatewayCidr);
@@ -97,7 +97,7 @@ export class BridgeDataplane {
    * Removes the bridge and every rule commented with its name. IPv4 forwarding stays on: other
    * bridges (and the host's own routing) may rely on it.
    */
-  removeBridge(ref: BridgeRef): Promise<void> {
+  async removeBridge(ref: BridgeRef): Promise<void> {
     const hostNs = v.optionalNetns(ref.hostNs);
     const name = v.ifName(ref.bridgeName);
     return this.serial.run(hostNs ?? '', async () => {
@@ -108,11 +108,11 @@ export class BridgeDataplane {
     });
   }
 
-  attach(ep: BridgeEndpointSpec): Promise<void> {
+  async attach(ep: BridgeEndpointSpec): Promise<void> {
     return attachVeth(this.runner, { ...ep, linkNs: v.optionalNetns(ep.hostNs), master: v.ifName(ep.bridgeName) });
   }
 
-  detach(ep: BridgeEndpointRef): Promise<void> {
+  async detach(ep: BridgeEndpointRef): Promise<void> {
     return detachVeth(this.runner, v.optionalNetns(ep.hostNs), ep.hostIfName);
   }
 }

@@ -110,11 +110,19 @@ export class AddonSocketBinder implements NetnsSocketBinder {
       throw err;
     }
     const [udpFd, tcpFd, upstreamFd] = fds as [number, number, number];
-    // From here each fd is owned by the object that adopts it; failures close objects, not fds.
-    const udp = adoptUdp(udpFd);
-    const upstream = adoptUdp(upstreamFd);
-    const tcp = net.createServer();
+    // An fd belongs to the object that adopted it, or still to us: on failure close both kinds.
+    const unadopted = new Set(fds);
+    const adopted: { close(): void }[] = [];
+    const adopt = <T extends { close(): void }>(fd: number, make: () => T): T => {
+      const owner = make();
+      unadopted.delete(fd);
+      adopted.push(owner);
+      return owner;
+    };
     try {
+      const udp = adopt(udpFd, () => dgram.createSocket('udp4').bind({ fd: udpFd }));
+      const upstream = adopt(upstreamFd, () => dgram.createSocket('udp4').bind({ fd: upstreamFd }));
+      const tcp = adopt(tcpFd, () => net.createServer());
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
         tcp.listen({ fd: tcpFd }, () => {
@@ -122,25 +130,21 @@ export class AddonSocketBinder implements NetnsSocketBinder {
           resolve();
         });
       });
+      return { udp, tcp, upstream };
     } catch (err) {
-      udp.close();
-      upstream.close();
-      tcp.close();
+      for (const owner of adopted) closeQuietly(() => owner.close());
+      for (const fd of unadopted) closeQuietly(() => closeSync(fd));
       throw err;
     }
-    return { udp, tcp, upstream };
   }
 }
 
-function adoptUdp(fd: number): dgram.Socket {
-  const socket = dgram.createSocket('udp4');
+function closeQuietly(close: () => void): void {
   try {
-    socket.bind({ fd });
-  } catch (err) {
-    closeSync(fd);
-    throw err;
+    close();
+  } catch {
+    // not open after all
   }
-  return socket;
 }
 
 // The helper runs with `node -e`, so it is kept here, next to the code that receives its

@@ -134,13 +134,27 @@ export class OverlayDataplane {
 
   constructor(private readonly runner: CommandRunner) {}
 
-  /** One read of the sandbox; a fresh network then costs up to three more processes. */
-  ensureNetwork(spec: OverlayNetworkSpec): Promise<void> {
+  /**
+   * One read of the sandbox; a fresh network then costs up to three more processes. If this call
+   * made the sandbox and a later step fails (say, another device on the host already has the
+   * VNI), the sandbox goes again, so a failed add leaks nothing (STYLE §9).
+   */
+  async ensureNetwork(spec: OverlayNetworkSpec): Promise<void> {
     const s = validSpec(spec);
     return this.serial.run(s.sandbox, async () => {
       const links = await absentIfNoNetns(readLinks(this.runner, s.sandbox));
-      await runSteps(this.runner, planNetwork(s, links));
+      try {
+        await runSteps(this.runner, planNetwork(s, links));
+      } catch (err) {
+        if (links === undefined) await this.removeSandbox(s.sandbox).catch(() => undefined);
+        throw err;
+      }
     });
+  }
+
+  async removeNetwork(sandbox: string): Promise<void> {
+    v.netnsName(sandbox);
+    return this.serial.run(sandbox, () => this.removeSandbox(sandbox));
   }
 
   /**
@@ -148,28 +162,25 @@ export class OverlayDataplane {
    * asynchronously, and until it has, its vxlan0 still holds the VNI on the host's socket, so an
    * immediate re-create of the network would fail.
    */
-  removeNetwork(sandbox: string): Promise<void> {
-    v.netnsName(sandbox);
-    return this.serial.run(sandbox, async () => {
-      const links = await absentIfNoNetns(readJson<IpLink>(this.runner, 'ip', sandbox, ['link', 'show']));
-      if (links === undefined) return;
-      const names = links.map((l) => l.ifname).filter((n) => n !== 'lo');
-      const ordered = [...names.filter((n) => n === VXLAN_DEV), ...names.filter((n) => n !== VXLAN_DEV)];
-      await runBatch(this.runner, ipBatch(sandbox, ordered.map((n) => `link del ${n}`)), { tolerateGone: true });
-      await deleteNetns(this.runner, sandbox);
-    });
+  private async removeSandbox(sandbox: string): Promise<void> {
+    const links = await absentIfNoNetns(readJson<IpLink>(this.runner, 'ip', sandbox, ['link', 'show']));
+    if (links === undefined) return;
+    const names = links.map((l) => l.ifname).filter((n) => n !== 'lo');
+    const ordered = [...names.filter((n) => n === VXLAN_DEV), ...names.filter((n) => n !== VXLAN_DEV)];
+    await runBatch(this.runner, ipBatch(sandbox, ordered.map((n) => `link del ${n}`)), { tolerateGone: true });
+    await deleteNetns(this.runner, sandbox);
   }
 
-  attach(ep: OverlayEndpointSpec): Promise<void> {
+  async attach(ep: OverlayEndpointSpec): Promise<void> {
     return attachVeth(this.runner, { ...ep, linkNs: v.netnsName(ep.sandbox), master: SANDBOX_BRIDGE });
   }
 
-  detach(ep: OverlayEndpointRef): Promise<void> {
+  async detach(ep: OverlayEndpointRef): Promise<void> {
     return detachVeth(this.runner, v.netnsName(ep.sandbox), ep.hostIfName);
   }
 
   /** Makes vxlan0's entries exactly `peers`: one read of each table, then one batch per tool. */
-  setPeers(sandbox: string, peers: readonly PeerSpec[]): Promise<void> {
+  async setPeers(sandbox: string, peers: readonly PeerSpec[]): Promise<void> {
     v.netnsName(sandbox);
     const desired = validatePeers(peers);
     return this.serial.run(sandbox, async () => {
@@ -187,7 +198,7 @@ export class OverlayDataplane {
   }
 
   /** For a watch event: no read, one batch per tool. */
-  addPeers(sandbox: string, peers: readonly PeerSpec[]): Promise<void> {
+  async addPeers(sandbox: string, peers: readonly PeerSpec[]): Promise<void> {
     v.netnsName(sandbox);
     const add = validatePeers(peers);
     return this.serial.run(sandbox, async () => {
@@ -199,7 +210,7 @@ export class OverlayDataplane {
   }
 
   /** For a watch event: no read, one batch per tool; entries (or the sandbox) already gone are fine. */
-  removePeers(sandbox: string, peers: readonly PeerSpec[]): Promise<void> {
+  async removePeers(sandbox: string, peers: readonly PeerSpec[]): Promise<void> {
     v.netnsName(sandbox);
     const remove = validatePeers(peers);
     return this.serial.run(sandbox, async () => {

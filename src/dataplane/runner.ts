@@ -62,14 +62,20 @@ export class ExecRunner implements CommandRunner {
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         // Error texts are matched (e.g. "does not exist"), so they must not be translated.
         env: { ...process.env, LC_ALL: 'C' },
-        timeout: this.timeoutMs,
       });
+      // Not spawn's own `timeout`: its timer outlives a child that failed to start (ENOENT) and
+      // holds the event loop open until it fires.
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout?.on('data', (b: Buffer) => out.push(b));
       child.stderr?.on('data', (b: Buffer) => err.push(b));
-      child.on('error', (e) => reject(new Error(`${argv.join(' ')}: ${e.message}`, { cause: e })));
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new Error(`${argv.join(' ')}: ${e.message}`, { cause: e }));
+      });
       child.on('close', (code, signal) => {
+        clearTimeout(timer);
         const result = {
           stdout: Buffer.concat(out).toString('utf8'),
           stderr: Buffer.concat(err).toString('utf8') + (signal ? `killed by ${signal}` : ''),

@@ -44,6 +44,7 @@ export function vethName(endpointId: string): string {
 }
 
 function validated(a: VethAttachment): VethAttachment {
+  const address = v.cidr4(a.addressCidr);
   return {
     linkNs: v.optionalNetns(a.linkNs),
     master: v.ifName(a.master),
@@ -51,7 +52,7 @@ function validated(a: VethAttachment): VethAttachment {
     hostIfName: v.ifName(a.hostIfName),
     ifName: v.ifName(a.ifName),
     mac: v.mac(a.mac),
-    addressCidr: `${v.cidr4(a.addressCidr).ip}/${v.cidr4(a.addressCidr).prefixLen}`,
+    addressCidr: `${address.ip}/${address.prefixLen}`,
     gateway: v.ipv4(a.gateway),
     mtu: v.mtu(a.mtu),
     defaultRoute: a.defaultRoute,
@@ -65,10 +66,23 @@ export async function attachVeth(runner: CommandRunner, attachment: VethAttachme
     readLink(runner, a.linkNs, a.hostIfName),
     readMany(runner, a.containerNs, ['-d'], ['addr show', 'route show default']),
   ]);
-  await runSteps(runner, planAttach(a, hostEnd, links as IpLink[], routes as IpRoute[]));
+  const plan = planAttach(a, hostEnd, links as IpLink[], routes as IpRoute[]);
+  try {
+    await runSteps(runner, plan.steps);
+  } catch (err) {
+    // A pair made by this call goes again, so a failed add leaks nothing (STYLE §9).
+    if (plan.creates) await detachVeth(runner, a.linkNs, a.hostIfName).catch(() => undefined);
+    throw err;
+  }
 }
 
-export function planAttach(a: VethAttachment, hostEnd: IpLink | undefined, ctrLinks: readonly IpLink[], ctrRoutes: readonly IpRoute[]): Batch[][] {
+interface AttachPlan {
+  readonly steps: Batch[][];
+  /** Whether the steps create the veth pair (rather than fix an existing one). */
+  readonly creates: boolean;
+}
+
+function planAttach(a: VethAttachment, hostEnd: IpLink | undefined, ctrLinks: readonly IpLink[], ctrRoutes: readonly IpRoute[]): AttachPlan {
   const eth = ctrLinks.find((l) => l.ifname === a.ifName);
   const paired =
     hostEnd !== undefined &&
@@ -81,14 +95,14 @@ export function planAttach(a: VethAttachment, hostEnd: IpLink | undefined, ctrLi
     const hostLines: string[] = [];
     if (hostEnd.mtu !== a.mtu) hostLines.push(`link set ${a.hostIfName} mtu ${a.mtu}`);
     if (hostEnd.master !== a.master || !isUp(hostEnd)) hostLines.push(`link set ${a.hostIfName} master ${a.master} up`);
-    return [[ipBatch(a.linkNs, hostLines), ipBatch(a.containerNs, containerLines(a, eth, ctrRoutes))]];
+    return { steps: [[ipBatch(a.linkNs, hostLines), ipBatch(a.containerNs, containerLines(a, eth, ctrRoutes))]], creates: false };
   }
   // Half a pair, or a stranger under one of our names: start over.
   const cleanup: Batch[] = [];
   if (hostEnd !== undefined) cleanup.push(ipBatch(a.linkNs, [`link del ${a.hostIfName}`]));
   if (eth !== undefined) cleanup.push(ipBatch(a.containerNs, [`link del ${a.ifName}`]));
   const create = ipBatch(a.linkNs, [vethAddLine(a), `link set ${a.hostIfName} master ${a.master} up`]);
-  return [cleanup, [create], [ipBatch(a.containerNs, containerLines(a, undefined, []))]];
+  return { steps: [cleanup, [create], [ipBatch(a.containerNs, containerLines(a, undefined, []))]], creates: true };
 }
 
 /** The container end's MAC, MTU, address, state and default route; `eth` undefined = just created. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { notFound } from '../errors.js';
 import { removeTree, unmountUnder } from './mounts.js';
 import {
+  checkMachineName,
   labRunDir,
   labStateDir,
   machineExecRoot,
@@ -99,6 +100,7 @@ export async function removeStrays(lab: LabConfig, state: LabState | undefined):
  * A name with no record but with traces on this box is cleaned up too.
  */
 export async function removeMachines(lab: LabConfig, names: readonly string[]): Promise<void> {
+  for (const n of names) checkMachineName(lab, n);
   const state = readState(lab);
   const traces = machinesWithTraces(lab);
   const missing = names.filter((n) => !state?.machines[n] && !traces.has(n));

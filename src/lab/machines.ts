@@ -38,14 +38,13 @@ import { defaultWeftdCommand, inMachine, launchWeftd, ping } from './weftd.js';
 export function labConfig(overrides: Partial<LabConfig> = {}): LabConfig {
   const weftdFromEnv = process.env.WEFT_LAB_WEFTD?.trim().split(/\s+/);
   return {
-    stateRoot: DEFAULT_STATE_ROOT,
-    runRoot: DEFAULT_RUN_ROOT,
-    weftd: overrides.weftd ?? (weftdFromEnv?.[0] ? weftdFromEnv : defaultWeftdCommand()),
-    startTimeoutMs: 30_000,
-    stopTimeoutMs: 5_000,
-    log: () => undefined,
-    ...overrides,
     name: checkLabName(overrides.name ?? process.env.WEFT_LAB ?? DEFAULT_LAB),
+    stateRoot: overrides.stateRoot ?? DEFAULT_STATE_ROOT,
+    runRoot: overrides.runRoot ?? DEFAULT_RUN_ROOT,
+    weftd: overrides.weftd ?? (weftdFromEnv?.[0] ? weftdFromEnv : defaultWeftdCommand()),
+    startTimeoutMs: overrides.startTimeoutMs ?? 30_000,
+    stopTimeoutMs: overrides.stopTimeoutMs ?? 5_000,
+    log: overrides.log ?? (() => undefined),
   };
 }
 
@@ -99,6 +98,7 @@ export async function createMachine(lab: LabConfig, name: string, options: Creat
     const state = readState(lab);
     if (state?.machines[name]) throw conflict(`Host already exists: "${name}"`);
     await removeStrays(lab, state);
+    await ensureLan(lab);
     const machines = state?.machines ?? {};
     const m: MachineRecord = {
       name,
@@ -109,7 +109,6 @@ export async function createMachine(lab: LabConfig, name: string, options: Creat
     };
     // Recorded before anything is made, so that a crash part-way leaves something `rm` finds.
     writeState(lab, { machines: { ...machines, [name]: m } });
-    await ensureLan(lab);
     return m;
   });
   lab.log(`Creating machine "${name}" (${record.ip}) in lab "${lab.name}"`);
@@ -118,7 +117,7 @@ export async function createMachine(lab: LabConfig, name: string, options: Creat
     await makeUts(lab, name);
     fs.mkdirSync(machineStateDir(lab, name), { recursive: true });
     const weftd = await launchWeftd(lab, record);
-    updateMachine(lab, name, (m) => ({ ...m, weftd }));
+    await withLabLock(lab, () => updateMachine(lab, name, (m) => ({ ...m, weftd })));
     lab.log(`Machine "${name}" is up: weftd pid ${weftd.pid}, ${dockerHost(lab, name)}`);
     const info = await inspectMachine(lab, name);
     await afterCreate(lab, info);
@@ -184,7 +183,8 @@ export async function stopMachine(lab: LabConfig, name: string, opts: { kill?: b
 /** Start the machine's weftd again (same namespaces, data and flags); a no-op if it runs. */
 export async function startMachine(lab: LabConfig, name: string): Promise<MachineInfo> {
   const m = getRecord(lab, name);
-  if ((await describe(lab, m)).state === 'running') return describe(lab, m);
+  const now = await describe(lab, m);
+  if (now.state === 'running') return now;
   if (m.weftd && isRunning(m.weftd)) await stopMachine(lab, name);
   if (!netnsExists(machineNetns(lab, name))) {
     throw new Error(`machine "${name}": its network namespace ${machineNetns(lab, name)} is gone; rm and create it again`);

@@ -38,18 +38,22 @@ export function netnsInode(netns: string): number | undefined {
   }
 }
 
-async function addNetns(netns: string, setup: readonly string[]): Promise<void> {
-  await run(['ip', 'netns', 'add', netns]);
-  await ipBatch(netns, ['link set lo up', ...setup]);
-}
-
 export async function ensureLan(lab: LabConfig): Promise<void> {
-  if (netnsExists(lanNetns(lab))) return;
-  await addNetns(lanNetns(lab), [
-    `link add ${LAN_BRIDGE} type bridge`,
-    `addr add ${LAN_GATEWAY}/${LAN_PREFIX_LENGTH} dev ${LAN_BRIDGE}`,
-    `link set ${LAN_BRIDGE} up`,
-  ]);
+  const lan = lanNetns(lab);
+  if (netnsExists(lan)) return;
+  await run(['ip', 'netns', 'add', lan]);
+  try {
+    await ipBatch(lan, [
+      'link set lo up',
+      `link add ${LAN_BRIDGE} type bridge`,
+      `addr add ${LAN_GATEWAY}/${LAN_PREFIX_LENGTH} dev ${LAN_BRIDGE}`,
+      `link set ${LAN_BRIDGE} up`,
+    ]);
+  } catch (err) {
+    // A LAN without its bridge would be taken as ready next time: leave no LAN instead.
+    await deleteNetns([lan]).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** The machine's port on the LAN bridge: named by its address, which is unique in the lab. */

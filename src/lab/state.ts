@@ -1,5 +1,6 @@
 // machines.json, the lab's record of its machines, and the lock that serialises changes to it
-// across `weft machine` processes (and concurrent creates within one test process).
+// across `weft machine` processes (and concurrent creates within one test process). Every
+// write of machines.json happens with the lock held; reads need none (writes are atomic).
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -430,7 +430,6 @@ export class ContainerManager {
 
   private async handleExit(entry: Entry, run: Run, exitCode: number): Promise<void> {
     try {
-      run.log.close();
       this.setState(entry, { status: 'exited', pid: 0, exitCode, finishedAt: formatNsTrimmed(nowNs()) });
       entry.pidStartTicks = null;
       await this.persist(entry);
@@ -442,6 +441,8 @@ export class ContainerManager {
       this.log.error({ err, container: entry.record.id }, 'handling the exit of a container failed');
     } finally {
       entry.run = null;
+      // Followers and attachers end only now, so what they see next is an exited container.
+      run.log.close();
       entry.hub.processExited();
       this.emit('die', entry.record, { exitCode: String(exitCode) });
       notify(entry.nextExit, waitResult(entry.record.state));

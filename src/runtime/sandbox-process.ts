@@ -7,7 +7,7 @@
 //   sh -c SETUP                                   hostname; overlay root; /dev; /sys; /etc files
 //   unshare --pid                                 children of the next program get a new PID ns
 //   sh -c REAPER ────fork────►  setpriv --pdeathsig KILL   (dies with the reaper)
-//     reports the child's PID,  env -i <container env>
+//     reports the child's PID,  env --default-signal -i <container env>
 //     waits, exits with its     unshare --root=<rootfs> --wd=<dir> --mount-proc [--setuid --setgid]
 //     status (128+n if killed)  <cmd…>   ← PID 1 of the container, State.Pid
 //
@@ -20,6 +20,8 @@
 //   128+signal, Docker's convention (137 for SIGKILL).
 // - The hostname is written to /proc/sys/kernel/hostname inside the new UTS namespace; `exec`
 //   joins that namespace through PID 1 (`nsenter -t <pid>`), so no namespace file is kept.
+// - sh starts background commands with SIGINT and SIGQUIT ignored, and an ignored signal cannot
+//   be trapped later; `env --default-signal` gives the container default dispositions.
 // - Setup diagnostics go to fd 3, never to the container's stderr; fd 3 also carries the
 //   "ready <pid>" line, and is closed before the container's program runs.
 
@@ -140,7 +142,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     unshare, '--pid', '--',
     sh, '-c', REAPER, 'weft-reaper',
     setpriv, '--pdeathsig', 'KILL', '--',
-    hostTool('env'), '-i', '--', ...spec.env.filter((e) => e.indexOf('=') > 0),
+    hostTool('env'), '--default-signal', '-i', '--', ...spec.env.filter((e) => e.indexOf('=') > 0),
     unshare, `--root=${spec.mountPoint}`, `--wd=${spec.workingDir}`, '--mount-proc', ...userArgs(spec.user), '--',
     ...spec.argv,
   ];

@@ -211,3 +211,26 @@ describe('error boundary', () => {
     await assertServing();
   });
 });
+
+describe('upgrade requests (hijacked streams)', () => {
+  const upgrade = async (path: string) => {
+    const net = await import('node:net');
+    return new Promise<string>((resolve, reject) => {
+      const s = net.createConnection(server.socketPath);
+      let data = '';
+      s.on('data', (d) => (data += d.toString()));
+      s.on('end', () => resolve(data));
+      s.on('error', reject);
+      s.write(`POST ${path} HTTP/1.1\r\nHost: api.moby.localhost\r\nContent-Length: 0\r\nConnection: Upgrade\r\nContent-Type: text/plain\r\nUpgrade: tcp\r\n\r\n`);
+    });
+  };
+
+  it('answer an unknown hijack route with a normal 404 JSON error on the socket', async () => {
+    const reply = await upgrade('/v1.50/containers/abc/attach?stream=1&stdout=1');
+    assert.match(reply, /^HTTP\/1.1 404 Not Found\r\n/);
+    assert.match(reply, /\r\nApi-Version: 1.50\r\n/);
+    assert.match(reply, /\r\nContent-Type: application\/json\r\n/);
+    assert.ok(reply.endsWith('\r\n\r\n{"message":"page not found"}\n'));
+    await assertServing();
+  });
+});

@@ -44,19 +44,24 @@ export class Lab {
   }
 }
 
-/**
- * One echo request; true when a reply came back. Expecting a reply, wait up to 3 s: a container
- * that asked for an address before its peer entries existed holds an INCOMPLETE neighbour entry
- * and only asks again at the next ARP retransmit, up to 1 s later. Expecting none, 1 s is plenty.
- */
-export async function ping(ns: string, ip: string, opts: { expect: 'reply' | 'none'; args?: readonly string[] }): Promise<boolean> {
-  const wait = opts.expect === 'reply' ? '3' : '1';
-  const r = await exec.run(inNs(ns, ['ping', '-n', '-q', '-c', '1', '-W', wait, ...(opts.args ?? []), ip]), { allowFail: true });
+/** One echo request; true when a reply came back within `waitS` seconds. */
+async function pingOnce(ns: string, ip: string, waitS: number, args: readonly string[]): Promise<boolean> {
+  const r = await exec.run(inNs(ns, ['ping', '-n', '-q', '-c', '1', '-W', String(waitS), ...args, ip]), { allowFail: true });
   return r.code === 0;
 }
 
-export const reaches = (ns: string, ip: string, args: readonly string[] = []) => ping(ns, ip, { expect: 'reply', args });
-export const noReply = async (ns: string, ip: string, args: readonly string[] = []) => !(await ping(ns, ip, { expect: 'none', args }));
+/**
+ * Expecting a reply, a few tries: a container that asked for an address before its peer entries
+ * existed holds an INCOMPLETE neighbour entry, which turns FAILED up to 3 s later and then fails
+ * the packets queued on it with "host unreachable"; the next packet resolves afresh.
+ */
+export async function reaches(ns: string, ip: string, args: readonly string[] = []): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) if (await pingOnce(ns, ip, 2, args)) return true;
+  return false;
+}
+
+/** Expecting no reply, one request and a second is plenty. */
+export const noReply = async (ns: string, ip: string, args: readonly string[] = []): Promise<boolean> => !(await pingOnce(ns, ip, 1, args));
 
 export async function json(argv: readonly string[]): Promise<unknown> {
   const out = (await exec.run(argv)).stdout.trim();

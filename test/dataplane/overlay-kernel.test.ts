@@ -157,6 +157,14 @@ describe('overlay data plane on the kernel', () => {
     assert.equal((await listNetns(exec, net1.a.net.sandbox)).length, 0);
   });
 
+  it('a second sandbox for a VNI the host already has fails, and leaves no sandbox behind', async () => {
+    await dp.ensureNetwork(net1.a.net);
+    const dup = lab.name('dup');
+    await assert.rejects(dp.ensureNetwork({ ...net1.a.net, sandbox: dup }), /link add vxlan0/);
+    assert.deepEqual(await listNetns(exec, dup), []);
+    await dp.removeNetwork(net1.a.net.sandbox);
+  });
+
   it('a vxlan0 with different settings is recreated', async () => {
     await dp.ensureNetwork(net1.a.net);
     await dp.ensureNetwork({ ...net1.a.net, vni: 4242 });

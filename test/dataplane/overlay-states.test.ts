@@ -72,6 +72,17 @@ ip -n sb -force -batch -
     );
   });
 
+  it('takes a sandbox it made away again when a later step fails', async () => {
+    const replies = {
+      [READ_SB]: noNetns('sb'),
+      'ip -n host -force -batch -': { code: 2, stderr: 'RTNETLINK answers: File exists\n' },
+      'ip -n sb -json link show': json([lo]),
+    };
+    const rec = new RecordingRunner(scripted(replies));
+    await assert.rejects(new OverlayDataplane(rec).ensureNetwork(net), /File exists/);
+    assert.match(rec.text(), /\n {2}link add vxlan0 [^\n]*\nip -n sb -json link show\nip netns del sb\n$/);
+  });
+
   it('rejects a name that would inject batch commands, before running anything', async () => {
     const rec = new RecordingRunner();
     await assert.rejects(new OverlayDataplane(rec).ensureNetwork({ ...net, sandbox: 'sb\nlink del eth0' }), (e) => isWeftError(e, 'invalid'));
@@ -133,6 +144,17 @@ ip -n c1 -force -batch -
   route replace default via 10.0.0.1 dev eth0
 `,
     );
+  });
+
+  it('deletes a pair it made when configuring the container end fails', async () => {
+    const replies = {
+      [READ_HOST_END]: noDevice('vethabcdef01'),
+      [READ_CONTAINER]: json([lo], []),
+      'ip -n c1 -force -batch -': { code: 1, stderr: 'Error: Nexthop has invalid gateway.\nCommand failed -:3\n' },
+    };
+    const rec = new RecordingRunner(scripted(replies));
+    await assert.rejects(new OverlayDataplane(rec).attach(ep), /route replace default via 10\.0\.0\.1 dev eth0/);
+    assert.match(rec.text(), /\nip -n sb link del vethabcdef01\n$/);
   });
 
   const hostEnd = link({ ifindex: 7, link_index: 2, ifname: 'vethabcdef01', kind: 'veth', mtu: 1450, master: 'br0' });

@@ -2,6 +2,7 @@
 // in-process client inside the same namespace, with fake upstream resolvers inside it too.
 // Runs once per socket path (setns addon, IPC handoff).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import type dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import dnsPacket from 'dns-packet';
@@ -10,6 +11,44 @@ import type { LookupResult, NameLookup } from '../../src/dns/lookup.js';
 import { Resolver } from '../../src/dns/resolver.js';
 import { ask, decodeReply, exchange, FakeUpstream, queryPacket } from './helpers/dns.js';
 import { makeNetns, type Netns, udpClientIn } from './helpers/netns.js';
+
+// A TCP client inside the namespace: sends the framed messages, half-closes, prints what came
+// back (hex) once the server closes its side.
+const TCP_CLIENT = String.raw`
+const s = require('node:net').connect({ host: '127.0.0.11', port: 53 }, () => {
+  s.write(Buffer.from(process.argv[1], 'hex'));
+  s.end();
+});
+const chunks = [];
+s.on('data', (c) => chunks.push(c));
+s.on('end', () => process.stdout.write(Buffer.concat(chunks).toString('hex')));
+`;
+
+function frame(msg: Buffer): Buffer {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(msg.length);
+  return Buffer.concat([len, msg]);
+}
+
+function unframe(data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off + 2 <= data.length; ) {
+    const len = data.readUInt16BE(off);
+    out.push(data.subarray(off + 2, off + 2 + len));
+    off += 2 + len;
+  }
+  return out;
+}
+
+function tcpExchange(ns: Netns, messages: Buffer[]): Promise<Buffer[]> {
+  const payload = Buffer.concat(messages.map(frame)).toString('hex');
+  return new Promise((resolve, reject) => {
+    execFile('nsenter', [`--net=${ns.path}`, process.execPath, '-e', TCP_CLIENT, payload], { timeout: 10_000 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(unframe(Buffer.from(stdout, 'hex')));
+    });
+  });
+}
 
 const ASKER = 'c-test';
 
@@ -278,6 +317,18 @@ for (const [kind, makeBinder] of binders) {
         assert.equal((await ask(client, queryPacket('web'))).rcode, 'NOERROR');
         await resolver.attach(ASKER, ns.path); // same namespace: nothing to do
         assert.equal((await ask(client, queryPacket('web'))).rcode, 'NOERROR');
+      });
+    });
+
+    it('serves several TCP queries on one connection, local and forwarded, and answers after a half-close', async () => {
+      await withResolver(['127.0.0.53'], async () => {
+        const local = queryPacket('web');
+        const forwarded = queryPacket('example.test');
+        const replies = await tcpExchange(ns, [dnsPacket.encode(local), Buffer.from([1, 2, 3]), dnsPacket.encode(forwarded)]);
+        const byId = new Map(replies.map((r) => [decodeReply(r).id, decodeReply(r)]));
+        assert.equal(replies.length, 2, 'the 3-byte message gets no answer');
+        assert.deepEqual(byId.get(local.id!)?.answers.map((a) => a.data), ['10.0.0.3']);
+        assert.deepEqual(byId.get(forwarded.id!)?.answers.map((a) => a.data), ['192.0.2.99']);
       });
     });
 

@@ -76,7 +76,7 @@ export interface TestLab {
 }
 
 export interface TestLabOptions {
-  /** 'auto' (default): the real weftd if it is built, else the stand-in. */
+  /** 'auto': the real weftd if it is built, else the stand-in. Default: $WEFT_TEST_WEFTD or 'auto'. */
   readonly weftd?: 'auto' | 'real' | 'stand-in';
   readonly startTimeoutMs?: number;
 }
@@ -85,8 +85,16 @@ const registry = path.join(os.tmpdir(), 'weft-test-labs');
 const realWeftdBuilt = () => fs.existsSync(path.join(repoRoot(), 'dist', 'src', 'daemon', 'main.js'));
 const standIn = () => path.join(repoRoot(), 'dist', 'test', 'lab', 'fixtures', 'stand-in-weftd.js');
 
+/** `WEFT_TEST_WEFTD=real|stand-in|auto` picks for every test lab that does not say. */
+function defaultWeftd(): NonNullable<TestLabOptions['weftd']> {
+  const env = process.env.WEFT_TEST_WEFTD;
+  if (env === undefined || env === '') return 'auto';
+  if (env === 'real' || env === 'stand-in' || env === 'auto') return env;
+  throw new Error(`WEFT_TEST_WEFTD=${env}: want real, stand-in or auto`);
+}
+
 /** The weftd argv prefix tests use (also for `weft` CLI runs, as WEFT_LAB_WEFTD). */
-export function testWeftdCommand(which: TestLabOptions['weftd'] = 'auto'): { argv: string[]; real: boolean } {
+export function testWeftdCommand(which = defaultWeftd()): { argv: string[]; real: boolean } {
   const real = which === 'real' || (which === 'auto' && realWeftdBuilt());
   return { argv: [process.execPath, real ? path.join(repoRoot(), 'bin', 'weftd') : standIn()], real };
 }
@@ -112,7 +120,14 @@ function register(name: string): () => void {
   const me: ProcessRef = processRef(process.pid)!;
   fs.mkdirSync(registry, { recursive: true });
   fs.writeFileSync(path.join(registry, name), `${me.pid} ${me.startTime}\n`);
-  return () => fs.rmSync(path.join(registry, name), { force: true });
+  return () => {
+    fs.rmSync(path.join(registry, name), { force: true });
+    try {
+      fs.rmdirSync(registry);
+    } catch {
+      // other test labs are still registered
+    }
+  };
 }
 
 function labName(prefixHint: string): string {

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { isWeftError } from '../../src/errors.js';
 import {
+  LAN_GATEWAY,
   createMachine,
+  inLan,
   inspectMachine,
   labConfig,
   labResidue,
@@ -70,7 +72,9 @@ describe('lab machines', () => {
   it('get distinct LAN addresses, their own hostnames, and reach each other over the LAN', async () => {
     await withLab('lan', async (lab) => {
       const rootHostname = os.hostname();
-      const rootNet = () => [sh('ip', '-o', 'addr'), sh('ip', 'route')];
+      // This box's own eth0 may sit in 192.0.2.0/24 too: compare, don't just search. (Only lab
+      // addresses, so that other work on this box cannot disturb the check.)
+      const rootNet = () => [sh('ip', '-o', '-4', 'addr').match(/192\.0\.2\.\d+\/\d+/g), sh('ip', '-o', 'link').match(/\blan0\b|alias host\d/g)];
       const rootNetBefore = rootNet();
       const [h1, h2] = [await lab.createMachine('host1'), await lab.createMachine('host2')];
       assert.equal(h1.ip, '192.0.2.2');
@@ -87,6 +91,17 @@ describe('lab machines', () => {
       // Nothing of the lab in this machine's root namespace.
       assert.deepEqual(rootNet(), rootNetBefore);
       assert.equal(sh('hostname').trim(), rootHostname);
+    });
+  });
+
+  it('created concurrently, still get one address each', async () => {
+    await withLab('par', async (lab) => {
+      const names = ['host1', 'host2', 'host3', 'host4'];
+      const machines = await Promise.all(names.map((n) => lab.createMachine(n)));
+      assert.deepEqual(new Set(machines.map((m) => m.ip)).size, names.length);
+      const last = machines.at(-1)!;
+      const ping = await lab.exec('host1', ['ping', '-c', '1', '-W', '2', last.ip]);
+      assert.equal(ping.code, 0, ping.stdout + ping.stderr);
     });
   });
 
@@ -193,9 +208,17 @@ describe('lab removal', () => {
       await lab.createMachine('host1');
       await lab.createMachine('host2');
       fakeContainer(lab, 'host2', 'beef');
+      // A service of the lab's own on the LAN (a store, a resolver) goes with the lab.
+      const [cmd, ...args] = inLan(lab.labConfig, ['sleep', '1000']);
+      const service = spawn(cmd!, args, { detached: true, stdio: 'ignore' });
+      service.unref();
+      const ping = await lab.exec('host1', ['ping', '-c', '1', '-W', '2', LAN_GATEWAY]);
+      assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+
       const rm = await weft(lab, ['machine', 'rm', 'host1', 'host2']);
       assert.equal(rm.code, 0, rm.stderr);
       assertLabGone(lab);
+      assert.equal(alive(service.pid!), false);
     } finally {
       await lab.remove();
     }
@@ -238,7 +261,36 @@ describe('lab removal', () => {
       assert.equal(alive(old2.pid!), false);
       assertNoTraceOf(lab, 'host2');
       assert.equal((await lab.exec('host1', ['hostname'])).stdout, 'host1\n');
+
+      const rm = await weft(lab, ['machine', 'rm', '--all']);
+      assert.equal(rm.code, 0, rm.stderr);
+      assertLabGone(lab);
     });
+  });
+
+  it('a test lab whose test process was killed is swept by the next test lab', async () => {
+    const script = path.join(repoRoot(), 'dist', 'test', 'lab', 'fixtures', 'abandon-lab.js');
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const name = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (out.endsWith('\n')) resolve(out.trim());
+      });
+      child.on('close', (code) => reject(new Error(`abandon-lab exited with code ${code}`)));
+    });
+    const abandoned = labConfig({ name, weftd: [] });
+    try {
+      assert.equal(labResidue(abandoned).netns.length, 2);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('close', resolve));
+      await withLab('sweep', async () => {
+        assert.deepEqual(labResidue(abandoned), { netns: [], processes: [], mounts: [], paths: [] });
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await removeLab(abandoned);
+    }
   });
 
   it('a weftd that never answers is reported with its log, and the failed create leaves nothing', async () => {

@@ -27,7 +27,13 @@ async function race(store: Store, job: Extract<ChildStart['job'], { kind: 'race'
   });
   await send({ type: 'ready' });
   await go;
-  for (let i = 0; i < job.times; i++) await updateJson<number>(store, counterKey, (n) => (n ?? 0) + 1);
+  const stall = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < job.times; i++) {
+    await updateJson<number>(store, counterKey, (n) => {
+      Atomics.wait(stall, 0, 0, job.stallMs); // a synchronous pause, as a slow allocator would take
+      return (n ?? 0) + 1;
+    });
+  }
   await store.create(`${job.prefix}done-${job.id}`, 'yes');
   await waitUntil(() => {
     if (broken) throw broken;

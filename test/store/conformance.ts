@@ -338,7 +338,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
         const fromRevision = (await store.list(prefix)).revision;
         const job = (id: string, other: string) => ({
           module: factory.module, config,
-          job: { kind: 'race' as const, id, other, times, total: 2 * times, prefix, fromRevision },
+          job: { kind: 'race' as const, id, other, times, total: 2 * times, prefix, fromRevision, stallMs: 1 },
         });
         const children = [startChild(job('a', 'b')), startChild(job('b', 'a'))];
         defer(() => children.forEach((c) => c.stop()));

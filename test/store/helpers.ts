@@ -73,13 +73,15 @@ export function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, s
 /**
  * A job for child.ts.
  * - race: watch `prefix`, wait for "go", increment `${prefix}counter` `times` times through
- *   updateJson, write `${prefix}done-${id}`, then wait to see the other child's done key and
+ *   updateJson (stalling `stallMs` inside each change, so the two children really race), write `${prefix}done-${id}`, then wait to see the other child's done key and
  *   the counter at `total`.
  * - write: create one key.
  */
 export type ChildJob =
   | { readonly kind: 'race'; readonly id: string; readonly other: string; readonly times: number;
-      readonly total: number; readonly prefix: string; readonly fromRevision: number }
+      readonly total: number; readonly prefix: string; readonly fromRevision: number;
+      /** Stall inside each change for this long, widening the read-to-write window. */
+      readonly stallMs: number }
   | { readonly kind: 'write'; readonly key: string; readonly value: string };
 
 export interface ChildStart {
