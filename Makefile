@@ -28,8 +28,8 @@ build:
 # The DNS socket addon. If it cannot build, weftd falls back to the IPC handoff (slower).
 addon:
 	@if [ -f native/binding.gyp ]; then \
-	  if [ ! -f $(ADDON) ] || [ -n "$$(find native -name '*.cc' -newer $(ADDON))" ]; then \
-	    npx --no-install node-gyp rebuild -C native --silent >&2 || echo "warning: setns addon did not build; DNS sockets use the IPC fallback" >&2; \
+	  if [ ! -f $(ADDON) ] || [ -n "$$(find native/src native/binding.gyp -newer $(ADDON))" ]; then \
+	    npx --no-install node-gyp rebuild -C native --nodedir=/usr --silent >&2 || echo "warning: setns addon did not build; DNS sockets use the IPC fallback" >&2; \
 	  fi; \
 	fi
 

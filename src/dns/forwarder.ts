@@ -6,10 +6,14 @@
 // namespaces.
 //
 // Every query ends in exactly one of deliver() or fail(), within `budgetMs`: each upstream gets
-// at most `timeoutMs`, and whatever is left of the budget when none has answered becomes a
-// SERVFAIL (the resolver's job). Queries carry a fresh id of ours upstream, so that two clients
-// that picked the same id cannot get each other's answers; the client's id is put back on the
-// way out.
+// at most `timeoutMs` (less when the budget runs short), and a query no upstream answered in
+// time ends in fail(), which the resolver turns into SERVFAIL. Queries carry a fresh id of ours
+// upstream, so that two clients that picked the same id cannot get each other's answers; the
+// client's id is put back on the way out.
+//
+// Upstream traffic is UDP only, also for queries that came over TCP: the socket is made once per
+// container, and a TCP connection from the container's namespace per query would need the
+// namespace switch per query. An upstream answer truncated for UDP reaches a TCP client as it is.
 import type dgram from 'node:dgram';
 import { headerId, HEADER_BYTES, isResponse, RCODE, responseRcode, withId } from './messages.js';
 import { type Upstream, UpstreamHealth } from './upstreams.js';

@@ -15,14 +15,17 @@ import { SerialQueues } from '../util/serial.js';
 import { Attachment, emptyStats, type ResolverStats } from './attachment.js';
 import { type Logger, silentLogger } from './logger.js';
 import type { NameLookup } from './lookup.js';
-import { parseUpstreams, type Upstream, UpstreamHealth } from './upstreams.js';
+import { isIpv6Upstream, parseUpstreams, type Upstream, UpstreamHealth } from './upstreams.js';
 
 export type { ResolverStats } from './attachment.js';
 
 export interface ResolverOptions {
   readonly lookup: NameLookup;
   readonly binder: NetnsSocketBinder;
-  /** "ip" or "ip:port", tried in this order. None: non-local names get SERVFAIL at once. */
+  /**
+   * "ip" or "ip:port" (IPv4), tried in this order; IPv6 ones are skipped with a warning, anything
+   * else invalid throws. None: non-local names get SERVFAIL at once.
+   */
   readonly upstreams: readonly string[];
   /** How long one upstream gets before the next is asked. Default 300 ms. */
   readonly upstreamTimeoutMs?: number;
@@ -49,8 +52,10 @@ export class Resolver {
   private closed = false;
 
   constructor(private readonly opts: ResolverOptions) {
-    this.upstreams = parseUpstreams(opts.upstreams);
     this.logger = opts.logger ?? silentLogger;
+    const ipv6 = opts.upstreams.filter(isIpv6Upstream);
+    if (ipv6.length > 0) this.logger.warn({ upstreams: ipv6 }, 'IPv6 DNS upstreams are not supported; skipping them');
+    this.upstreams = parseUpstreams(opts.upstreams.filter((u) => !isIpv6Upstream(u)));
     this.now = opts.now ?? (() => performance.now());
   }
 

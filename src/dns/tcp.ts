@@ -34,7 +34,7 @@ export function serveTcpConnection(socket: net.Socket, onQuery: TcpQueryHandler,
     while (buffered.length >= 2) {
       const size = buffered.readUInt16BE(0);
       if (buffered.length < 2 + size) break;
-      // Copied: the handler may keep the message (forwarding) while `buffered` moves on.
+      // Copied, so that a message kept while forwarding does not pin the whole read buffer.
       const msg = Buffer.from(buffered.subarray(2, 2 + size));
       buffered = buffered.subarray(2 + size);
       outstanding++;

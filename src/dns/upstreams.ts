@@ -5,7 +5,7 @@
 // query may still try is down, one query at a time is let through to each as a probe: an
 // outage then costs at most one waiting query per upstream while every other query gets its
 // SERVFAIL at once, and the first probe that gets an answer brings the upstream back.
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { invalid } from '../errors.js';
 
 export interface Upstream {
@@ -32,6 +32,17 @@ export function parseUpstream(spec: string): Upstream {
 export function parseUpstreams(specs: readonly string[]): Upstream[] {
   if (specs.length > MAX_UPSTREAMS) throw invalid(`too many DNS upstreams (${specs.length}); at most ${MAX_UPSTREAMS}`);
   return specs.map(parseUpstream);
+}
+
+/**
+ * An IPv6 upstream ("2001:db8::1", "[2001:db8::1]:53", "fe80::1%eth0"): a valid resolver that
+ * the IPv4-only forwarding socket cannot reach. Hosts often list one in resolv.conf, so the
+ * resolver skips these with a warning rather than refusing to start.
+ */
+export function isIpv6Upstream(spec: string): boolean {
+  const s = spec.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s)?.[1];
+  return isIPv6((bracketed ?? s).split('%')[0] ?? '');
 }
 
 export interface UpstreamHealthOptions {

@@ -15,7 +15,8 @@ export interface MergedConfig {
 
 export function mergeCreateConfig(req: ContainerCreateConfig, image: ImageConfig, defaultHostname: string): MergedConfig {
   // moby's merge(): an overridden Entrypoint drops the image's Cmd; `--entrypoint ""` ([]) clears it.
-  let entrypoint = req.entrypoint ?? null;
+  // The CLI sends `--entrypoint ""` as [""]: an explicitly empty entrypoint.
+  let entrypoint = req.entrypoint?.length === 1 && req.entrypoint[0] === '' ? [] : req.entrypoint ?? null;
   let cmd = req.cmd && req.cmd.length > 0 ? req.cmd : null;
   if (!entrypoint || entrypoint.length === 0) {
     if (!cmd) cmd = image.Cmd;

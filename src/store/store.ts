@@ -32,7 +32,10 @@ export interface Watch {
 }
 
 export interface WatchOptions {
-  /** Deliver every change with a revision greater than this. */
+  /**
+   * Deliver every change with a revision greater than this. A revision older than the backend
+   * still holds makes watch() reject (or onError fire): relist and watch from the listing.
+   */
   readonly fromRevision: number;
   /** Events in revision order, in batches; the watcher awaits each call before the next. */
   readonly onEvents: (events: WatchEvent[]) => void | Promise<void>;
@@ -52,7 +55,11 @@ export interface Lease {
   keepAliveOnce(): Promise<void>;
   /** Delete the lease and every key held under it. Safe to call more than once. */
   revoke(): Promise<void>;
-  /** Called once if the lease is found lost (expired, or revoked elsewhere). Returns an unsubscribe. */
+  /**
+   * Called once if the lease is found lost (expired, or revoked elsewhere), whoever finds it:
+   * the background keep-alive, keepAliveOnce, or a write under it. Our own revoke is no loss.
+   * Returns an unsubscribe.
+   */
   onLost(listener: (err: Error) => void): () => void;
 }
 

@@ -4,7 +4,8 @@ import dnsPacket from 'dns-packet';
 import { decide, rotate } from '../../src/dns/decide.js';
 import type { NameLookup } from '../../src/dns/lookup.js';
 import { encodeHeaderError, encodeResponse, parseQuery, ptrNameToIpv4, RCODE } from '../../src/dns/messages.js';
-import { parseUpstream, parseUpstreams, UpstreamHealth } from '../../src/dns/upstreams.js';
+import { Resolver } from '../../src/dns/resolver.js';
+import { isIpv6Upstream, parseUpstream, parseUpstreams, UpstreamHealth } from '../../src/dns/upstreams.js';
 
 describe('ptrNameToIpv4', () => {
   it('turns in-addr.arpa names into addresses', () => {
@@ -129,6 +130,11 @@ describe('upstreams', () => {
     assert.throws(() => parseUpstreams(Array.from({ length: 17 }, () => '192.0.2.1')), /too many/);
   });
 
+  it('recognises IPv6 upstreams, which the resolver skips', () => {
+    for (const v6 of ['2001:db8::1', '[2001:db8::1]:53', 'fe80::1%eth0', '::1']) assert.equal(isIpv6Upstream(v6), true, v6);
+    for (const other of ['192.0.2.1', '192.0.2.1:53', 'dns.example', '']) assert.equal(isIpv6Upstream(other), false, other);
+  });
+
   it('skips a failed upstream for a while, then tries it again', () => {
     let now = 0;
     const changes: string[] = [];
@@ -147,5 +153,18 @@ describe('upstreams', () => {
     now = 1500;
     h.answered(1);
     assert.deepEqual(changes, ['0:false', '1:false', '1:true']);
+  });
+});
+
+describe('Resolver options', () => {
+  const lookup = { lookup: () => ({ kind: 'forward' as const }), reverse: () => undefined } satisfies NameLookup;
+  const binder = { kind: 'addon' as const, bind: () => Promise.reject(new Error('not in this test')) };
+
+  it('skips IPv6 upstreams with a warning and rejects invalid ones', () => {
+    const warnings: object[] = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (o: object) => warnings.push(o) };
+    assert.doesNotThrow(() => new Resolver({ lookup, binder, upstreams: ['2001:db8::1', '192.0.2.1'], logger }));
+    assert.deepEqual(warnings, [{ upstreams: ['2001:db8::1'] }]);
+    assert.throws(() => new Resolver({ lookup, binder, upstreams: ['resolver.example'] }), /invalid DNS upstream/);
   });
 });

@@ -107,19 +107,33 @@ async function sweepAbandonedLabs(): Promise<void> {
   } catch {
     return;
   }
-  for (const name of entries) {
+  for (const name of entries.filter((e) => !e.startsWith('.'))) {
     const file = path.join(registry, name);
-    const [pid, startTime] = fs.readFileSync(file, 'utf8').trim().split(' ').map(Number);
-    if (pid && startTime !== undefined && isRunning({ pid, startTime })) continue;
-    await removeLab(labConfig({ name, weftd: [] }));
-    fs.rmSync(file, { force: true });
+    let owner: string;
+    try {
+      owner = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue; // swept by someone else meanwhile
+    }
+    const [pid, startTime] = owner.trim().split(' ').map(Number);
+    if (!pid || startTime === undefined || isRunning({ pid, startTime })) continue;
+    try {
+      await removeLab(labConfig({ name, weftd: [] }));
+      fs.rmSync(file, { force: true });
+    } catch (err) {
+      // The new lab does not depend on it; say so and go on.
+      process.stderr.write(`test lab ${name} of dead process ${pid} could not be removed: ${String(err)}\n`);
+    }
   }
 }
 
 function register(name: string): () => void {
   const me: ProcessRef = processRef(process.pid)!;
   fs.mkdirSync(registry, { recursive: true });
-  fs.writeFileSync(path.join(registry, name), `${me.pid} ${me.startTime}\n`);
+  // Written whole (rename), so a sweeper never reads it half-written and takes it for abandoned.
+  const tmp = path.join(registry, `.${name}.tmp`);
+  fs.writeFileSync(tmp, `${me.pid} ${me.startTime}\n`);
+  fs.renameSync(tmp, path.join(registry, name));
   return () => {
     fs.rmSync(path.join(registry, name), { force: true });
     try {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -29,6 +30,17 @@ import { createTestLab, withLab, type TestLab } from '../helpers/lab.js';
 import { weft } from './cli.js';
 
 const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' });
+function get(socketPath: string, urlPath: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath, path: urlPath }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
 const netnsOf = (lab: TestLab) => labResidue(lab.labConfig).netns;
 
 /** A stand-in for a container of `host`: a namespace with weftd's prefix, a process, mounts. */
@@ -134,6 +146,18 @@ describe('lab machines', () => {
     });
   });
 
+  it('config drives the docker CLI: docker $(weft machine config host1) network ls', async (t) => {
+    const docker = ['/usr/local/bin/docker', '/usr/bin/docker'].find((d) => fs.existsSync(d));
+    if (!docker) return t.skip('no docker CLI on this machine');
+    await withLab('docker', async (lab) => {
+      if (!lab.realWeftd) return t.skip('needs the real weftd');
+      await lab.createMachine('host1');
+      const cli = `${process.execPath} ${path.join(repoRoot(), 'dist', 'test', 'lab', 'fixtures', 'weft-machine.js')}`;
+      const out = sh('sh', '-c', `export WEFT_LAB=${lab.name}; ${docker} $(${cli} machine config host1) network ls --format '{{.Name}}'`);
+      assert.deepEqual(out.trim().split('\n').sort(), ['bridge', 'host', 'none']);
+    });
+  });
+
   it('refuses to create a machine that exists, and leaves the first one alone', async () => {
     await withLab('dup', async (lab) => {
       const first = await lab.createMachine('host1');
@@ -151,17 +175,16 @@ describe('lab machines', () => {
     await withLab('args', async (lab) => {
       await lab.createMachine('host1', { dns: ['192.0.2.1'], leaseTtl: 5 });
       await lab.createMachine('host2');
-      const args = (host: string) =>
-        JSON.parse(sh('curl', '-s', '--unix-socket', lab.socketPath(host), 'http://weftd/_standin')) as { args: string[]; hostname: string };
-      const flags = (host: string) => args(host).args.join(' ');
+      const args = async (host: string) => JSON.parse(await get(lab.socketPath(host), '/_standin')) as { args: string[]; hostname: string };
+      const flags = async (host: string) => (await args(host)).args.join(' ');
       assert.equal(
-        flags('host1'),
+        await flags('host1'),
         `-H unix:///run/weft/${lab.name}/host1.sock --data-root /var/lib/weft/labs/${lab.name}/machines/host1/data ` +
           `--exec-root /run/weft/${lab.name}/host1 --netns-prefix ${lab.name}-host1- --hostname host1 ` +
           `--cluster-store sqlite:///var/lib/weft/labs/${lab.name}/cluster.db --cluster-advertise eth1:2376 --dns 192.0.2.1 --lease-ttl 5`,
       );
-      assert.match(flags('host2'), / --dns none$/);
-      assert.equal(args('host2').hostname, 'host2');
+      assert.match(await flags('host2'), / --dns none$/);
+      assert.equal((await args('host2')).hostname, 'host2');
     }, { weftd: 'stand-in' });
   });
 

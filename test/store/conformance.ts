@@ -304,6 +304,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
         assert.ok(await store.get('a/manual'));
         await background.revoke();
         await manual.revoke();
+        await assert.rejects(background.keepAliveOnce(), 'a revoked lease cannot be kept alive');
         await sleep(100);
         assert.equal(lost, 0, 'neither keep-alive nor our own revoke is a loss');
       });

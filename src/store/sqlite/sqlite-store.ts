@@ -4,6 +4,9 @@
 //   the change, so revisions commit in order across processes.
 // - Watches learn of other processes' writes by one short poll per store instance: a cheap
 //   `PRAGMA data_version` check, then one read of the log for all watches.
+// - The log keeps the last `logRetention` revisions. A running watch that falls behind it
+//   (its process was paused while others wrote) resyncs from the current state (watch.ts); a
+//   watch asked to start before it is refused with WatchCompactedError, and the caller relists.
 // - Leases live in the file; every instance sweeps expired ones, deleting their keys (with
 //   delete events) in the same transaction. A closed or crashed process's leases simply expire.
 //
@@ -50,7 +53,12 @@ const POLL_FAILURE_MS = 10_000;
 export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Promise<Store> {
   const file = resolve(path);
   const description = `sqlite://${file}`;
-  const settings = { ...DEFAULTS, ...opts };
+  const settings = {
+    root: opts.root ?? DEFAULTS.root,
+    pollMs: opts.pollMs ?? DEFAULTS.pollMs,
+    sweepMs: opts.sweepMs ?? DEFAULTS.sweepMs,
+    logRetention: opts.logRetention ?? DEFAULTS.logRetention,
+  };
   if (settings.root === '') throw new Error(`${description}: the key root must not be empty`);
   for (const name of ['pollMs', 'sweepMs', 'logRetention'] as const) {
     if (!(settings[name] > 0)) throw new RangeError(`${description}: ${name} must be positive, got ${settings[name]}`);
