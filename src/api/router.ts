@@ -1,5 +1,6 @@
 // A table router: a route is one line `route('GET', '/networks/{id}', handler)`. Patterns are
-// matched after the /v{X.Y} prefix is stripped; `{name}` takes one path segment. Routes that
+// matched after the /v{X.Y} prefix is stripped; `{name}` takes one path segment, `{name*}` one or
+// more (image names such as `netd/base` arrive with their slashes unescaped). Routes that
 // hijack the connection (attach, exec start) add an `upgrade` handler, which the server calls
 // from its 'upgrade' event with the raw socket.
 
@@ -59,10 +60,10 @@ function compile(r: Route): Compiled {
   const source = r.pattern
     .split('/')
     .map((part) => {
-      const m = /^\{(\w+)\}$/.exec(part);
+      const m = /^\{(\w+)(\*?)\}$/.exec(part);
       if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       names.push(m[1]!);
-      return '([^/]+)';
+      return m[2] ? '(.+)' : '([^/]+)';
     })
     .join('/');
   return { route: r, regex: new RegExp(`^${source}$`), names };
