@@ -1,7 +1,6 @@
 // weftd's composition root: the ONE place where stores, IPAM, drivers, the DNS resolver, the
 // runtime and the API are built and wired together (STYLE §2). Nothing registers itself.
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type http from 'node:http';
 import type { Logger } from 'pino';
@@ -138,13 +137,19 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
   }
 }
 
-/** Without --dns, containers use the host's resolvers (dockerd's behaviour). */
+/**
+ * Without --dns, containers use the host's resolvers (dockerd's behaviour). A loopback stub such
+ * as systemd-resolved cannot be reached from a container, so its upstream list is used instead.
+ */
 async function hostResolvers(): Promise<string[]> {
-  const text = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
-    .filter((ip): ip is string => ip !== undefined && !ip.startsWith('127.'));
+  const read = async (file: string) =>
+    (await readFile(file, 'utf8').catch(() => ''))
+      .split('\n')
+      .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+      .filter((ip): ip is string => ip !== undefined);
+  const servers = await read('/etc/resolv.conf');
+  const usable = servers.filter((ip) => !ip.startsWith('127.'));
+  if (usable.length > 0 || servers.length === 0) return usable;
+  return (await read('/run/systemd/resolve/resolv.conf')).filter((ip) => !ip.startsWith('127.'));
 }
 
-export const hostFacts = () => ({ kernel: os.release(), ncpu: os.cpus().length, mem: os.totalmem() });

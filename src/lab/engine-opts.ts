@@ -27,8 +27,8 @@ function parseOne(text: string): EngineOpt {
 function isLabResolver(value: string): boolean {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?::\d{1,5})?$/.exec(value);
   if (!m) return false;
-  const [a, b, c] = m.slice(1, 4).map(Number) as [number, number, number];
-  return (a === 192 && b === 0 && c === 2) || (a === 198 && (b === 18 || b === 19)) || a === 127;
+  const [a, b] = m.slice(1, 3).map(Number) as [number, number];
+  return (a === 198 && (b === 18 || b === 19)) || a === 127;
 }
 
 function checkDns(values: readonly string[]): void {
@@ -37,7 +37,7 @@ function checkDns(values: readonly string[]): void {
     if (!isLabResolver(v)) {
       throw invalid(
         `engine option dns=${v}: a lab machine may only use a resolver inside the lab ` +
-          '(192.0.2.0/24, 198.18.0.0/15, or its own 127.0.0.0/8), or dns=none',
+          '(198.18.0.0/15, or its own 127.0.0.0/8), or dns=none',
       );
     }
   }

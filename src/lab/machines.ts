@@ -84,7 +84,7 @@ async function makeUts(lab: LabConfig, name: string): Promise<void> {
 const utsMounted = (lab: LabConfig, name: string) => mountsUnder([utsFile(lab, name)]).length > 0;
 
 /**
- * Make the lab's LAN (and directories) now, before any machine: for a store or resolver that must
+ * Make the lab's LAN now, before any machine: for a store or resolver that must
  * run in the LAN namespace (at LAN_GATEWAY) before the first weftd starts. Idempotent.
  */
 export async function prepareLab(lab: LabConfig): Promise<void> {

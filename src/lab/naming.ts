@@ -29,8 +29,8 @@ export const DEFAULT_LAB = 'weft';
 export const DEFAULT_STATE_ROOT = '/var/lib/weft/labs';
 export const DEFAULT_RUN_ROOT = '/run/weft';
 
-/** The lab LAN: 192.0.2.0/24 (TEST-NET-1). The LAN bridge holds .1; machines get .2 … .254. */
-export const LAN_PREFIX = '192.0.2.';
+/** The lab LAN: 198.18.0.0/24 (benchmarking range; this machine's own LAN may use TEST-NET-1). The LAN bridge holds .1; machines get .2 … .254. */
+export const LAN_PREFIX = '198.18.0.';
 export const LAN_PREFIX_LENGTH = 24;
 export const LAN_GATEWAY = `${LAN_PREFIX}1`;
 export const LAN_BRIDGE = 'lan0';

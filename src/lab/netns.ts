@@ -29,10 +29,14 @@ export function labNetnsNames(lab: LabConfig): string[] {
 
 export const netnsExists = (netns: string) => fs.existsSync(netnsPath(netns));
 
-/** The namespace's inode, which /proc/<pid>/ns/net of its processes links to. */
-export function netnsInode(netns: string): number | undefined {
+/**
+ * The inode of the namespace bind-mounted at `file` (what /proc/<pid>/ns/* of its processes link
+ * to), or undefined if nothing is mounted there: a bare file's inode must never match a process.
+ */
+export function nsfsInode(file: string): number | undefined {
   try {
-    return fs.statSync(netnsPath(netns)).ino;
+    const st = fs.statSync(file);
+    return st.dev === fs.statSync('/proc/self/ns/net').dev ? st.ino : undefined;
   } catch {
     return undefined;
   }

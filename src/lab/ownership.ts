@@ -9,10 +9,11 @@ import {
   labRunDir,
   labStateDir,
   netnsOwner,
+  netnsPath,
   utsFile,
   type LabConfig,
 } from './naming.js';
-import { labNetnsNames, netnsInode } from './netns.js';
+import { labNetnsNames, nsfsInode } from './netns.js';
 import { listProcesses, type ProcessInfo } from './processes.js';
 import { mountsUnder } from './mounts.js';
 
@@ -45,13 +46,13 @@ function utsOwners(lab: LabConfig): string[] {
 export function labProcesses(lab: LabConfig): OwnedProcess[] {
   const byNet = new Map<number, string>();
   for (const ns of labNetnsNames(lab)) {
-    const ino = netnsInode(ns);
+    const ino = nsfsInode(netnsPath(ns));
     const owner = netnsOwner(lab, ns);
     if (ino !== undefined && owner !== undefined) byNet.set(ino, owner);
   }
   const byUts = new Map<number, string>();
   for (const host of utsOwners(lab)) {
-    const ino = statIno(utsFile(lab, host));
+    const ino = nsfsInode(utsFile(lab, host));
     if (ino !== undefined) byUts.set(ino, host);
   }
   const out: OwnedProcess[] = [];
@@ -64,14 +65,6 @@ export function labProcesses(lab: LabConfig): OwnedProcess[] {
     if (owner !== undefined) out.push({ ...p, owner, isWeftd: weftdOf !== undefined });
   }
   return out;
-}
-
-function statIno(file: string): number | undefined {
-  try {
-    return fs.statSync(file).ino;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Names of machines that left something behind: namespaces, processes, files or mounts. */

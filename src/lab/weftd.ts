@@ -61,7 +61,7 @@ export const inMachine = (lab: LabConfig, host: string, argv: readonly string[])
   ...argv,
 ];
 
-/** argv that runs `argv` in the lab LAN's namespace (a store or resolver for the lab: 192.0.2.1). */
+/** argv that runs `argv` in the lab LAN's namespace (a store or resolver for the lab: 198.18.0.1). */
 export const inLan = (lab: LabConfig, argv: readonly string[]): string[] => [
   'nsenter',
   `--net=${netnsPath(lanNetns(lab))}`,

@@ -4,7 +4,8 @@
 //   setpriv --pdeathsig KILL                      dies with weftd, so containers never outlive it
 //   nsenter --net=<netns>                         (absent for --net host)
 //   unshare --mount --uts --ipc                   a private mount, UTS and IPC namespace
-//   sh -c SETUP                                   hostname; overlay root; /dev; /sys; /etc files
+//   bash -c SETUP                                 closes inherited fds; hostname; overlay root;
+//                                                 /dev; /sys; /etc files
 //   unshare --pid                                 children of the next program get a new PID ns
 //   sh -c REAPER ────fork────►  setpriv --pdeathsig KILL   (dies with the reaper)
 //     reports the child's PID,  env --default-signal -i <container env>
@@ -30,8 +31,19 @@ import type { Readable, Writable } from 'node:stream';
 import { hostPath, hostTool } from './os-commands.js';
 import { exitCodeFor } from './signals.js';
 
+// weftd may have inherited descriptors without close-on-exec (from whoever started it); a
+// container must get only its stdio. dash cannot name descriptors above 9, so the helper
+// scripts run under bash.
+const closeInheritedFds = (keep: string) => [
+  'for f in /proc/$$/fd/*; do',
+  '  n=${f##*/}',
+  `  case $n in ${keep}) ;; *) eval "exec $n>&-" ;; esac`,
+  'done',
+].join('\n');
+
 const SETUP = String.raw`
 exec 4>&2 2>&3
+${closeInheritedFds('0|1|2|3|4')}
 fail() { echo "$*" >&3; exit 1; }
 printf %s "$1" > /proc/sys/kernel/hostname || fail "cannot set the hostname"
 if [ -n "$2" ]; then printf %s "$2" > /proc/sys/kernel/domainname || fail "cannot set the domain name"; fi
@@ -136,7 +148,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     '--pdeathsig', 'KILL', '--',
     ...(spec.netnsPath ? [hostTool('nsenter'), `--net=${spec.netnsPath}`, '--'] : []),
     unshare, '--mount', '--uts', '--ipc', '--propagation', 'private', '--',
-    sh, '-c', SETUP, 'weft-init',
+    hostTool('bash'), '-c', SETUP, 'weft-init',
     spec.hostname, spec.domainname, spec.lowerDir, spec.upperDir, spec.workDir, spec.mountPoint,
     spec.etcFilesDir, spec.workingDir,
     unshare, '--pid', '--',
@@ -223,6 +235,9 @@ function readyPid(child: ChildProcess): Promise<number> {
   });
 }
 
+const EXEC_WRAPPER = `${closeInheritedFds('0|1|2')}
+exec "$@"`;
+
 export interface ExecSpec {
   /** PID 1 of the container to enter. */
   readonly pid: number;
@@ -257,7 +272,7 @@ export function spawnExec(spec: ExecSpec): ExecProcess {
     ...(spec.user ? ['--setgid', String(spec.user.gid), '--setuid', String(spec.user.uid)] : []),
     '--', ...spec.argv,
   ];
-  const child = spawn(hostTool('setpriv'), args, {
+  const child = spawn(hostTool('bash'), ['-c', EXEC_WRAPPER, 'weft-exec', hostTool('setpriv'), ...args], {
     stdio: [spec.openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env,
     detached: true,

@@ -67,7 +67,7 @@ export interface TestLab {
   /** `unix:///run/weft/<lab>/<name>.sock`: for docker -H or DOCKER_HOST. */
   host(name: string): string;
   socketPath(name: string): string;
-  /** The machine's LAN address (192.0.2.x). */
+  /** The machine's LAN address (198.18.0.x). */
   ip(name: string): string;
   /** Run a command in the machine's network and UTS namespaces; output captured. */
   exec(name: string, argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;

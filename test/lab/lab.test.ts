@@ -86,11 +86,11 @@ describe('lab machines', () => {
       const rootHostname = os.hostname();
       // This box's own eth0 may sit in 192.0.2.0/24 too: compare, don't just search. (Only lab
       // addresses, so that other work on this box cannot disturb the check.)
-      const rootNet = () => [sh('ip', '-o', '-4', 'addr').match(/192\.0\.2\.\d+\/\d+/g), sh('ip', '-o', 'link').match(/\blan0\b|alias host\d/g)];
+      const rootNet = () => [sh('ip', '-o', '-4', 'addr').match(/198\.18\.0\.\d+\/\d+/g), sh('ip', '-o', 'link').match(/\blan0\b|alias host\d/g)];
       const rootNetBefore = rootNet();
       const [h1, h2] = [await lab.createMachine('host1'), await lab.createMachine('host2')];
-      assert.equal(h1.ip, '192.0.2.2');
-      assert.equal(h2.ip, '192.0.2.3');
+      assert.equal(h1.ip, '198.18.0.2');
+      assert.equal(h2.ip, '198.18.0.3');
       assert.deepEqual(netnsOf(lab), [`${lab.name}-host1`, `${lab.name}-host2`, `${lab.name}-lan`]);
 
       for (const [from, to] of [['host1', h2.ip], ['host2', h1.ip]] as const) {
@@ -124,7 +124,7 @@ describe('lab machines', () => {
       assert.equal(created.stdout, '');
 
       const ip = await weft(lab, ['machine', 'ip', 'host1']);
-      assert.deepEqual([ip.code, ip.stdout], [0, '192.0.2.2\n']);
+      assert.deepEqual([ip.code, ip.stdout], [0, '198.18.0.2\n']);
       const config = await weft(lab, ['machine', 'config', 'host1']);
       assert.deepEqual([config.code, config.stdout], [0, `-H unix:///run/weft/${lab.name}/host1.sock\n`]);
       assert.equal(lab.config('host1'), config.stdout.trim());
@@ -138,7 +138,7 @@ describe('lab machines', () => {
       const ls = await weft(lab, ['machine', 'ls']);
       const [header, row] = ls.stdout.trim().split('\n');
       assert.deepEqual(header!.split(/\s+/), ['NAME', 'IP', 'STORE', 'PID', 'STATE']);
-      assert.match(row!, new RegExp(`^host1\\s+192\\.0\\.2\\.2\\s+sqlite:///var/lib/weft/labs/${lab.name}/cluster\\.db\\s+\\d+\\s+running$`));
+      assert.match(row!, new RegExp(`^host1\\s+198\\.18\\.0\\.2\\s+sqlite:///var/lib/weft/labs/${lab.name}/cluster\\.db\\s+\\d+\\s+running$`));
 
       const missing = await weft(lab, ['machine', 'ip', 'nosuch']);
       assert.deepEqual([missing.code, missing.stdout], [1, '']);
@@ -173,7 +173,7 @@ describe('lab machines', () => {
   it('starts weftd with the lab store, eth1:2376, --dns none and its own paths', async () => {
     // The stand-in reports the flags and hostname it was started with.
     await withLab('args', async (lab) => {
-      await lab.createMachine('host1', { dns: ['192.0.2.1'], leaseTtl: 5 });
+      await lab.createMachine('host1', { dns: ['198.18.0.1'], leaseTtl: 5 });
       await lab.createMachine('host2');
       const args = async (host: string) => JSON.parse(await get(lab.socketPath(host), '/_standin')) as { args: string[]; hostname: string };
       const flags = async (host: string) => (await args(host)).args.join(' ');
@@ -181,7 +181,7 @@ describe('lab machines', () => {
         await flags('host1'),
         `-H unix:///run/weft/${lab.name}/host1.sock --data-root /var/lib/weft/labs/${lab.name}/machines/host1/data ` +
           `--exec-root /run/weft/${lab.name}/host1 --netns-prefix ${lab.name}-host1- --hostname host1 ` +
-          `--cluster-store sqlite:///var/lib/weft/labs/${lab.name}/cluster.db --cluster-advertise eth1:2376 --dns 192.0.2.1 --lease-ttl 5`,
+          `--cluster-store sqlite:///var/lib/weft/labs/${lab.name}/cluster.db --cluster-advertise eth1:2376 --dns 198.18.0.1 --lease-ttl 5`,
       );
       assert.match(await flags('host2'), / --dns none$/);
       assert.equal((await args('host2')).hostname, 'host2');
@@ -278,7 +278,7 @@ describe('lab removal', () => {
       const old2 = await lab.createMachine('host2');
       fs.rmSync(machinesFile(lab.labConfig));
       const new1 = await lab.createMachine('host1');
-      assert.equal(new1.ip, '192.0.2.2');
+      assert.equal(new1.ip, '198.18.0.2');
       assert.notEqual(new1.pid, old1.pid);
       assert.equal(alive(old1.pid!), false);
       assert.equal(alive(old2.pid!), false);
@@ -338,7 +338,7 @@ describe('lab removal', () => {
     await withLab('bin', async (lab) => {
       await lab.createMachine('host1');
       const bin = path.join(repoRoot(), 'bin', 'weft');
-      assert.equal((await weft(lab, ['machine', 'ip', 'host1'], bin)).stdout, '192.0.2.2\n');
+      assert.equal((await weft(lab, ['machine', 'ip', 'host1'], bin)).stdout, '198.18.0.2\n');
       const r = await weft(lab, ['machine', 'exec', 'host1', 'sh', '-c', 'exit 5', '-H', '--help'], bin);
       assert.equal(r.code, 5, r.stderr);
     });

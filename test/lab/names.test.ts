@@ -52,15 +52,15 @@ describe('engine options', () => {
   it('passes the given ones through as --KEY VALUE, in order, resolvers repeated', () => {
     const opts = resolveEngineOpts(lab, [
       'lease-ttl=5',
-      'cluster-store=etcd://192.0.2.1:2379/x',
-      'dns=192.0.2.1',
+      'cluster-store=etcd://198.18.0.1:2379/x',
+      'dns=198.18.0.1',
       'dns=198.18.0.53:5353',
       'log-level=debug',
     ]);
     assert.deepEqual(opts, [
-      ['cluster-store', 'etcd://192.0.2.1:2379/x'],
+      ['cluster-store', 'etcd://198.18.0.1:2379/x'],
       ['cluster-advertise', 'eth1:2376'],
-      ['dns', '192.0.2.1'],
+      ['dns', '198.18.0.1'],
       ['dns', '198.18.0.53:5353'],
       ['lease-ttl', '5'],
       ['log-level', 'debug'],

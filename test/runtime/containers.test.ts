@@ -2,7 +2,7 @@
 // namespace prefix; after() removes containers, namespaces and the data dir even on failure.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -126,6 +126,10 @@ describe('namespaces', () => {
     assert.equal(readFileSync(c.hostnamePath, 'utf8'), 'webhost\n');
     // Its root is the overlay, with /etc/hosts from the networking hook.
     assert.match(readFileSync(`/proc/${pid}/root/etc/hosts`, 'utf8'), /127\.0\.0\.1\tlocalhost/);
+    const rootMount = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+    assert.match(rootMount ?? '', / - overlay overlay /);
+    // Only its stdio: no status pipe, no descriptor inherited from weftd.
+    assert.deepEqual(readdirSync(`/proc/${pid}/fd`).sort(), ['0', '1', '2']);
     await fx.manager.stop(id, { timeoutSeconds: 0 });
   });
 
