@@ -68,3 +68,17 @@ export function parseGoBool(name: string, value: string): boolean {
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
   throw invalid(`invalid value for ${name}: ${value}: strconv.ParseBool: parsing "${value}": invalid syntax`);
 }
+
+/** A boolean query parameter as moby's httputils.BoolValue reads it: absent, "", "0", "false", "no" are false. */
+export function boolQuery(query: URLSearchParams, name: string): boolean {
+  const v = (query.get(name) ?? '').trim().toLowerCase();
+  return !(v === '' || v === '0' || v === 'no' || v === 'false' || v === 'none');
+}
+
+/** An integer query parameter (`t`, `h`, `w`, `tail`…), undefined when absent or empty. */
+export function intQuery(query: URLSearchParams, name: string): number | undefined {
+  const v = query.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw invalid(`invalid value for ${name}: ${v}: strconv.Atoi: parsing "${v}": invalid syntax`);
+  return Number(v);
+}

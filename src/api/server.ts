@@ -8,6 +8,9 @@ import type { Duplex } from 'node:stream';
 import { notFound } from '../errors.js';
 import type { ApiBackend } from './backend.js';
 import { errorResponse, sendError, statusOf } from './errors.js';
+import { containerRoutes } from './routes/containers.js';
+import { execRoutes } from './routes/exec.js';
+import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
 import { systemRoutes } from './routes/system.js';
 import { Router, type Match, type Route } from './router.js';
@@ -26,7 +29,12 @@ export interface ApiServerOptions {
 
 /** Every route the API serves. */
 export function apiRoutes(backend: ApiBackend): Route[] {
-  return [...systemRoutes(backend.system), ...networkRoutes(backend.networks)];
+  return [
+    ...systemRoutes(backend.system),
+    ...networkRoutes(backend.networks),
+    ...(backend.containers ? [...containerRoutes(backend.containers), ...execRoutes(backend.containers)] : []),
+    ...(backend.images ? imageRoutes(backend.images) : []),
+  ];
 }
 
 /** moby sets these on every response, errors included. */

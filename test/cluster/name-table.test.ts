@@ -103,7 +103,7 @@ describe('NameTable', () => {
     assert.equal(t.reverse('c-client', '10.0.0.2'), 'client.appnet');
     assert.equal(t.reverse('c-client', '10.1.0.2'), undefined);
     assert.equal(t.reverse('c-bridge', '10.1.0.2'), 'lonely.other');
-    assert.equal(t.reverse('c-client', '192.0.2.1'), undefined);
+    assert.equal(t.reverse('c-client', '198.18.1.1'), undefined);
   });
 
   it('follows removals and replacements', () => {

@@ -14,8 +14,8 @@ export const inNs = (ns: string, argv: readonly string[]): string[] => ['nsenter
 export class Lab {
   readonly hostA: string;
   readonly hostB: string;
-  readonly lanA = '192.0.2.1';
-  readonly lanB = '192.0.2.2';
+  readonly lanA = '198.18.1.1';
+  readonly lanB = '198.18.1.2';
 
   constructor(readonly prefix: string) {
     this.hostA = `${prefix}ha`;
@@ -26,7 +26,7 @@ export class Lab {
     return `${this.prefix}${suffix}`;
   }
 
-  /** Two hosts joined by a veth "LAN", 192.0.2.1 and 192.0.2.2, MTU 1500. */
+  /** Two hosts joined by a veth "LAN", 198.18.1.1 and 198.18.1.2, MTU 1500. */
   async createHosts(): Promise<void> {
     await createNetns(exec, this.hostA);
     await createNetns(exec, this.hostB);

@@ -9,11 +9,11 @@ import { OverlayDataplane, type OverlayEndpointSpec, type OverlayNetworkSpec } f
 import { RecordingRunner } from '../../src/dataplane/runner.js';
 import { type Replies, json, link, lo, noDevice, noNetns, scripted, vxlanData } from './fake-kernel.js';
 
-const net: OverlayNetworkSpec = { sandbox: 'sb', hostNs: 'host', vni: 256, gatewayCidr: '10.0.0.1/24', mtu: 1450, vtepIp: '192.0.2.1' };
+const net: OverlayNetworkSpec = { sandbox: 'sb', hostNs: 'host', vni: 256, gatewayCidr: '10.0.0.1/24', mtu: 1450, vtepIp: '198.18.1.1' };
 const READ_SB = 'ip -n sb -json -d addr show';
 
 const br0 = link({ ifindex: 3, ifname: 'br0', kind: 'bridge', mtu: 1450, addrs: ['10.0.0.1/24'] });
-const vxlan0 = link({ ifindex: 2, ifname: 'vxlan0', kind: 'vxlan', mtu: 1450, master: 'br0', info_data: vxlanData(256, '192.0.2.1') });
+const vxlan0 = link({ ifindex: 2, ifname: 'vxlan0', kind: 'vxlan', mtu: 1450, master: 'br0', info_data: vxlanData(256, '198.18.1.1') });
 
 async function commands(replies: Replies, act: (dp: OverlayDataplane) => Promise<void>): Promise<string> {
   const rec = new RecordingRunner(scripted(replies));
@@ -30,7 +30,7 @@ describe('OverlayDataplane.ensureNetwork', () => {
 ip -force -batch -
   netns add sb
 ip -n host -force -batch -
-  link add vxlan0 netns sb mtu 1450 type vxlan id 256 dstport 4789 local 192.0.2.1 nolearning proxy l2miss l3miss
+  link add vxlan0 netns sb mtu 1450 type vxlan id 256 dstport 4789 local 198.18.1.1 nolearning proxy l2miss l3miss
 ip -n sb -force -batch -
   link set lo up
   link add br0 mtu 1450 type bridge
@@ -52,7 +52,7 @@ ip -n sb -force -batch -
   });
 
   it('recreates vxlan0 whose settings differ, and fixes br0 in place', async () => {
-    const staleVxlan = link({ ifindex: 2, ifname: 'vxlan0', kind: 'vxlan', mtu: 1450, master: 'br0', info_data: vxlanData(999, '192.0.2.1') });
+    const staleVxlan = link({ ifindex: 2, ifname: 'vxlan0', kind: 'vxlan', mtu: 1450, master: 'br0', info_data: vxlanData(999, '198.18.1.1') });
     const staleBr = link({ ifindex: 3, ifname: 'br0', kind: 'bridge', mtu: 1500, up: false, addrs: ['10.9.0.1/24'] });
     const text = await commands({ [READ_SB]: json([lo, staleVxlan, staleBr]) }, (dp) => dp.ensureNetwork(net));
     assert.equal(
@@ -61,7 +61,7 @@ ip -n sb -force -batch -
 ip -n sb -force -batch -
   link del vxlan0
 ip -n host -force -batch -
-  link add vxlan0 netns sb mtu 1450 type vxlan id 256 dstport 4789 local 192.0.2.1 nolearning proxy l2miss l3miss
+  link add vxlan0 netns sb mtu 1450 type vxlan id 256 dstport 4789 local 198.18.1.1 nolearning proxy l2miss l3miss
 ip -n sb -force -batch -
   link set br0 mtu 1450
   addr del 10.9.0.1/24 dev br0
@@ -220,10 +220,10 @@ describe('OverlayDataplane peers', () => {
   it('setPeers reconciles to exactly the given set: one read each, one batch each', async () => {
     const replies = {
       [READ_NEIGH]: json([neigh('10.0.0.2'), neigh('10.0.0.3')]),
-      [READ_FDB]: json([bridgeOwn, fdb('10.0.0.2', '192.0.2.2'), fdb('10.0.0.3', '192.0.2.2')]),
+      [READ_FDB]: json([bridgeOwn, fdb('10.0.0.2', '198.18.1.2'), fdb('10.0.0.3', '198.18.1.2')]),
     };
     // 10.0.0.2 left, 10.0.0.3 moved to another host, 10.0.0.4 is new.
-    const text = await commands(replies, (dp) => dp.setPeers('sb', [peer('10.0.0.3', '192.0.2.3'), peer('10.0.0.4', '192.0.2.2')]));
+    const text = await commands(replies, (dp) => dp.setPeers('sb', [peer('10.0.0.3', '198.18.1.3'), peer('10.0.0.4', '198.18.1.2')]));
     assert.equal(
       text,
       `${READ_NEIGH}
@@ -232,16 +232,16 @@ ip -n sb -force -batch -
   neigh del 10.0.0.2 dev vxlan0
   neigh replace 10.0.0.4 lladdr 02:42:0a:00:00:04 dev vxlan0 nud permanent
 bridge -n sb -force -batch -
-  fdb del 02:42:0a:00:00:02 dev vxlan0 dst 192.0.2.2 self
-  fdb replace 02:42:0a:00:00:03 dev vxlan0 dst 192.0.2.3 self permanent
-  fdb replace 02:42:0a:00:00:04 dev vxlan0 dst 192.0.2.2 self permanent
+  fdb del 02:42:0a:00:00:02 dev vxlan0 dst 198.18.1.2 self
+  fdb replace 02:42:0a:00:00:03 dev vxlan0 dst 198.18.1.3 self permanent
+  fdb replace 02:42:0a:00:00:04 dev vxlan0 dst 198.18.1.2 self permanent
 `,
     );
   });
 
   it('setPeers with the state already in place only reads', async () => {
-    const replies = { [READ_NEIGH]: json([neigh('10.0.0.3')]), [READ_FDB]: json([bridgeOwn, fdb('10.0.0.3', '192.0.2.2')]) };
-    const text = await commands(replies, (dp) => dp.setPeers('sb', [peer('10.0.0.3', '192.0.2.2')]));
+    const replies = { [READ_NEIGH]: json([neigh('10.0.0.3')]), [READ_FDB]: json([bridgeOwn, fdb('10.0.0.3', '198.18.1.2')]) };
+    const text = await commands(replies, (dp) => dp.setPeers('sb', [peer('10.0.0.3', '198.18.1.2')]));
     assert.equal(text, `${READ_NEIGH}\n${READ_FDB}\n`);
   });
 
@@ -251,7 +251,7 @@ bridge -n sb -force -batch -
   });
 
   it('addPeers and removePeers: no read, one batch per tool', async () => {
-    const peers = [peer('10.0.0.3', '192.0.2.2'), peer('10.0.0.4', '192.0.2.3')];
+    const peers = [peer('10.0.0.3', '198.18.1.2'), peer('10.0.0.4', '198.18.1.3')];
     const text = await commands({}, async (dp) => {
       await dp.addPeers('sb', peers);
       await dp.removePeers('sb', peers);
@@ -262,31 +262,31 @@ bridge -n sb -force -batch -
   neigh replace 10.0.0.3 lladdr 02:42:0a:00:00:03 dev vxlan0 nud permanent
   neigh replace 10.0.0.4 lladdr 02:42:0a:00:00:04 dev vxlan0 nud permanent
 bridge -n sb -force -batch -
-  fdb replace 02:42:0a:00:00:03 dev vxlan0 dst 192.0.2.2 self permanent
-  fdb replace 02:42:0a:00:00:04 dev vxlan0 dst 192.0.2.3 self permanent
+  fdb replace 02:42:0a:00:00:03 dev vxlan0 dst 198.18.1.2 self permanent
+  fdb replace 02:42:0a:00:00:04 dev vxlan0 dst 198.18.1.3 self permanent
 ip -n sb -force -batch -
   neigh replace 10.0.0.3 lladdr 02:42:0a:00:00:03 dev vxlan0 nud permanent
   neigh del 10.0.0.3 dev vxlan0
   neigh replace 10.0.0.4 lladdr 02:42:0a:00:00:04 dev vxlan0 nud permanent
   neigh del 10.0.0.4 dev vxlan0
 bridge -n sb -force -batch -
-  fdb del 02:42:0a:00:00:03 dev vxlan0 dst 192.0.2.2 self
-  fdb del 02:42:0a:00:00:04 dev vxlan0 dst 192.0.2.3 self
+  fdb del 02:42:0a:00:00:03 dev vxlan0 dst 198.18.1.2 self
+  fdb del 02:42:0a:00:00:04 dev vxlan0 dst 198.18.1.3 self
 `,
     );
   });
 
   it('removePeers tolerates entries that are already gone, but not other failures', async () => {
     const gone = { 'bridge -n sb -force -batch -': { code: 1, stderr: 'RTNETLINK answers: No such file or directory\nCommand failed -:1\n' } };
-    await commands(gone, (dp) => dp.removePeers('sb', [peer('10.0.0.3', '192.0.2.2')]));
+    await commands(gone, (dp) => dp.removePeers('sb', [peer('10.0.0.3', '198.18.1.2')]));
     const broken = { 'bridge -n sb -force -batch -': { code: 1, stderr: 'RTNETLINK answers: Operation not permitted\nCommand failed -:1\n' } };
-    await assert.rejects(commands(broken, (dp) => dp.removePeers('sb', [peer('10.0.0.3', '192.0.2.2')])), /fdb del 02:42:0a:00:00:03/);
+    await assert.rejects(commands(broken, (dp) => dp.removePeers('sb', [peer('10.0.0.3', '198.18.1.2')])), /fdb del 02:42:0a:00:00:03/);
   });
 
   it('peer operations on one sandbox run one at a time, in call order', async () => {
     const rec = new RecordingRunner(scripted({ [READ_NEIGH]: json([]), [READ_FDB]: json([]) }));
     const dp = new OverlayDataplane(rec);
-    await Promise.all([dp.setPeers('sb', [peer('10.0.0.3', '192.0.2.2')]), dp.addPeers('sb', [peer('10.0.0.4', '192.0.2.2')])]);
+    await Promise.all([dp.setPeers('sb', [peer('10.0.0.3', '198.18.1.2')]), dp.addPeers('sb', [peer('10.0.0.4', '198.18.1.2')])]);
     const order = rec.calls.map((c) => `${c.argv[0]}${c.argv.includes('-json') ? ' read' : ` ${c.input?.split(' ')[0]}`}`);
     assert.deepEqual(order, ['ip read', 'bridge read', 'ip neigh', 'bridge fdb', 'ip neigh', 'bridge fdb']);
     assert.match(rec.calls[4]?.input ?? '', /10\.0\.0\.4/);

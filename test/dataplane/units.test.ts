@@ -33,8 +33,8 @@ describe('names and addresses', () => {
   it('networkCidr clears host bits', () => {
     assert.equal(networkCidr('172.17.3.4/16'), '172.17.0.0/16');
     assert.equal(networkCidr('10.0.0.255/25'), '10.0.0.128/25');
-    assert.equal(networkCidr('192.0.2.7/32'), '192.0.2.7/32');
-    assert.equal(networkCidr('192.0.2.7/0'), '0.0.0.0/0');
+    assert.equal(networkCidr('198.18.1.7/32'), '198.18.1.7/32');
+    assert.equal(networkCidr('198.18.1.7/0'), '0.0.0.0/0');
   });
 });
 

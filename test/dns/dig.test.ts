@@ -46,7 +46,7 @@ async function startDnsmasq(ns: Netns, client: dgram.Socket): Promise<ChildProce
       '--bind-interfaces',
       `--listen-address=${DNSMASQ}`,
       '--port=53',
-      '--address=/example.test/192.0.2.99',
+      '--address=/example.test/198.18.1.99',
       '--local=/#/',
     ],
     { stdio: 'ignore' },
@@ -126,7 +126,7 @@ for (const [label, env] of paths) {
         const [web, kv, ext] = await dig(ns, ['+tcp', '+keepopen', 'web', 'kv.appnet', 'example.test']);
         assert.deepEqual(web?.answers.map((a) => a.data), ['10.0.0.3']);
         assert.deepEqual(kv?.answers.map((a) => a.data).sort(), ['10.0.0.4', '10.0.0.5']);
-        assert.deepEqual(ext?.answers.map((a) => a.data), ['192.0.2.99']);
+        assert.deepEqual(ext?.answers.map((a) => a.data), ['198.18.1.99']);
         assert.match(web?.output ?? '', /\(TCP\)/);
       });
     });
@@ -174,9 +174,9 @@ for (const [label, env] of paths) {
       await withResolver([DEAD, DNSMASQ], async () => {
         const first = await digOne(ns, 'example.test');
         assert.equal(first.status, 'NOERROR');
-        assert.deepEqual(first.answers.map((a) => a.data), ['192.0.2.99']);
+        assert.deepEqual(first.answers.map((a) => a.data), ['198.18.1.99']);
         const second = await digOne(ns, 'Example.Test');
-        assert.deepEqual(second.answers.map((a) => a.data), ['192.0.2.99']);
+        assert.deepEqual(second.answers.map((a) => a.data), ['198.18.1.99']);
       });
     });
 

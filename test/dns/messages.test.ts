@@ -122,17 +122,17 @@ describe('decide', () => {
 
 describe('upstreams', () => {
   it('parses "ip" and "ip:port"', () => {
-    assert.deepEqual(parseUpstream('192.0.2.1'), { ip: '192.0.2.1', port: 53, label: '192.0.2.1:53' });
+    assert.deepEqual(parseUpstream('198.18.1.1'), { ip: '198.18.1.1', port: 53, label: '198.18.1.1:53' });
     assert.deepEqual(parseUpstream('127.0.0.53:5353'), { ip: '127.0.0.53', port: 5353, label: '127.0.0.53:5353' });
     for (const bad of ['', 'dns.example', '1.2.3', '1.2.3.4:0', '1.2.3.4:70000', '::1', '[::1]:53']) {
       assert.throws(() => parseUpstream(bad), /invalid DNS upstream/, bad);
     }
-    assert.throws(() => parseUpstreams(Array.from({ length: 17 }, () => '192.0.2.1')), /too many/);
+    assert.throws(() => parseUpstreams(Array.from({ length: 17 }, () => '198.18.1.1')), /too many/);
   });
 
   it('recognises IPv6 upstreams, which the resolver skips', () => {
     for (const v6 of ['2001:db8::1', '[2001:db8::1]:53', 'fe80::1%eth0', '::1']) assert.equal(isIpv6Upstream(v6), true, v6);
-    for (const other of ['192.0.2.1', '192.0.2.1:53', 'dns.example', '']) assert.equal(isIpv6Upstream(other), false, other);
+    for (const other of ['198.18.1.1', '198.18.1.1:53', 'dns.example', '']) assert.equal(isIpv6Upstream(other), false, other);
   });
 
   it('skips a failed upstream for a while, then tries it again', () => {
@@ -163,7 +163,7 @@ describe('Resolver options', () => {
   it('skips IPv6 upstreams with a warning and rejects invalid ones', () => {
     const warnings: object[] = [];
     const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (o: object) => warnings.push(o) };
-    assert.doesNotThrow(() => new Resolver({ lookup, binder, upstreams: ['2001:db8::1', '192.0.2.1'], logger }));
+    assert.doesNotThrow(() => new Resolver({ lookup, binder, upstreams: ['2001:db8::1', '198.18.1.1'], logger }));
     assert.deepEqual(warnings, [{ upstreams: ['2001:db8::1'] }]);
     assert.throws(() => new Resolver({ lookup, binder, upstreams: ['resolver.example'] }), /invalid DNS upstream/);
   });

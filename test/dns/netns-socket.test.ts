@@ -46,7 +46,7 @@ describe('the setns addon', () => {
     const home = readlinkSync('/proc/thread-self/ns/net');
     const fd = load.addon.bindInNetns(ns.path, 'udp', '127.0.0.1', 0);
     assert.equal(readlinkSync('/proc/thread-self/ns/net'), home);
-    assert.throws(() => load.addon.bindInNetns(ns.path, 'udp', '192.0.2.200', 53), { code: 'EADDRNOTAVAIL' });
+    assert.throws(() => load.addon.bindInNetns(ns.path, 'udp', '198.18.1.200', 53), { code: 'EADDRNOTAVAIL' });
     assert.equal(readlinkSync('/proc/thread-self/ns/net'), home);
     const socket = dgram.createSocket('udp4');
     socket.bind({ fd });

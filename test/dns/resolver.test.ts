@@ -100,7 +100,7 @@ for (const [kind, makeBinder] of binders) {
     before(async () => {
       ns = await makeNetns('r');
       client = udpClientIn(ns);
-      good = new FakeUpstream(ns, '127.0.0.53', 'answer', { 'example.test': '192.0.2.99' });
+      good = new FakeUpstream(ns, '127.0.0.53', 'answer', { 'example.test': '198.18.1.99' });
       silent = new FakeUpstream(ns, '127.0.0.54', 'silent');
       refusing = new FakeUpstream(ns, '127.0.0.55', 'refuse');
     });
@@ -186,7 +186,7 @@ for (const [kind, makeBinder] of binders) {
       await withResolver(['127.0.0.53'], async () => {
         const r = await ask(client, queryPacket('example.test'));
         assert.equal(r.rcode, 'NOERROR');
-        assert.deepEqual(r.answers.map((a) => a.data), ['192.0.2.99']);
+        assert.deepEqual(r.answers.map((a) => a.data), ['198.18.1.99']);
         assert.equal(good.count('example.test') > 0, true);
         const unknown = await ask(client, queryPacket('nothing.test'));
         assert.equal(unknown.rcode, 'NXDOMAIN', 'the upstream\'s own NXDOMAIN is relayed');
@@ -204,10 +204,10 @@ for (const [kind, makeBinder] of binders) {
     it('fails over past a silent upstream, then skips it', async () => {
       await withResolver(['127.0.0.54', '127.0.0.53'], async () => {
         const first = await ask(client, queryPacket('example.test'));
-        assert.deepEqual(first.answers.map((a) => a.data), ['192.0.2.99']);
+        assert.deepEqual(first.answers.map((a) => a.data), ['198.18.1.99']);
         assert.equal(silent.count('example.test'), 1);
         const second = await ask(client, queryPacket('example.test'));
-        assert.deepEqual(second.answers.map((a) => a.data), ['192.0.2.99']);
+        assert.deepEqual(second.answers.map((a) => a.data), ['198.18.1.99']);
         assert.equal(silent.count('example.test'), 1, 'the silent upstream is skipped while it is down');
       });
     });
@@ -216,7 +216,7 @@ for (const [kind, makeBinder] of binders) {
       await withResolver(['127.0.0.55', '127.0.0.53'], async () => {
         const r = await ask(client, queryPacket('example.test'));
         assert.equal(r.rcode, 'NOERROR');
-        assert.deepEqual(r.answers.map((a) => a.data), ['192.0.2.99']);
+        assert.deepEqual(r.answers.map((a) => a.data), ['198.18.1.99']);
         assert.equal(refusing.count('example.test'), 1);
       });
     });
@@ -328,7 +328,7 @@ for (const [kind, makeBinder] of binders) {
         const byId = new Map(replies.map((r) => [decodeReply(r).id, decodeReply(r)]));
         assert.equal(replies.length, 2, 'the 3-byte message gets no answer');
         assert.deepEqual(byId.get(local.id!)?.answers.map((a) => a.data), ['10.0.0.3']);
-        assert.deepEqual(byId.get(forwarded.id!)?.answers.map((a) => a.data), ['192.0.2.99']);
+        assert.deepEqual(byId.get(forwarded.id!)?.answers.map((a) => a.data), ['198.18.1.99']);
       });
     });
 

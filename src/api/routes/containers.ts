@@ -9,9 +9,9 @@ import { parseApiTimestamp } from '../../runtime/timestamps.js';
 import type { ContainersBackend, LogsOptions } from '../backend.js';
 import { filterContainers } from '../container-filters.js';
 import { parseFilters } from '../filters.js';
-import { readJson, sendEmpty, sendJson } from '../http.js';
+import { boolQuery, intQuery, readJson, sendEmpty, sendJson } from '../http.js';
 import { route, type Route, type UpgradeContext } from '../router.js';
-import { boolQuery, intQuery, parseContainerCreate, parseWaitCondition } from '../schemas/container.js';
+import { parseContainerCreate, parseWaitCondition } from '../schemas/container.js';
 import { MULTIPLEXED_STREAM, RAW_STREAM, encodeChunk, pumpSession, writeUpgraded, writeWithBackpressure } from '../streams.js';
 import { containerSummary, containerToDocker } from '../views/container.js';
 

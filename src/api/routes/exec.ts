@@ -5,9 +5,9 @@
 import { invalid } from '../../errors.js';
 import type { ContainersBackend } from '../backend.js';
 import { decodeJson } from '../json.js';
-import { readJson, sendEmpty, sendJson } from '../http.js';
+import { intQuery, readJson, sendEmpty, sendJson } from '../http.js';
 import { route, type Route, type UpgradeContext } from '../router.js';
-import { intQuery, parseExecCreate, parseExecStart } from '../schemas/container.js';
+import { parseExecCreate, parseExecStart } from '../schemas/container.js';
 import { RAW_STREAM, encodeChunk, pumpSession, readHijackedBody, writeUpgraded, writeWithBackpressure } from '../streams.js';
 import { execToDocker } from '../views/exec.js';
 

@@ -6,9 +6,8 @@ import { parseImageRef } from '../../runtime/image-ref.js';
 import type { ImageRecord, ImagesBackend } from '../backend.js';
 import { parseFilters } from '../filters.js';
 import { filterImages } from '../image-filters.js';
-import { sendJson } from '../http.js';
+import { boolQuery, sendJson } from '../http.js';
 import { route, type Route } from '../router.js';
-import { boolQuery } from '../schemas/container.js';
 import { imageSummary, imageToDocker } from '../views/image.js';
 
 /** What `docker pull` / `docker run` of a missing image shows (after "Unable to find image … locally"). */

@@ -185,17 +185,3 @@ export function parseWaitCondition(value: string | null): WaitCondition {
   if (!c) throw invalid(`invalid condition: "${value}"`);
   return c;
 }
-
-/** A boolean query parameter as moby's httputils.BoolValue reads it: absent, "", "0", "false", "no" are false. */
-export function boolQuery(query: URLSearchParams, name: string): boolean {
-  const v = (query.get(name) ?? '').trim().toLowerCase();
-  return !(v === '' || v === '0' || v === 'no' || v === 'false' || v === 'none');
-}
-
-/** An integer query parameter (`t`, `h`, `w`, `tail`…), undefined when absent or empty. */
-export function intQuery(query: URLSearchParams, name: string): number | undefined {
-  const v = query.get(name);
-  if (v === null || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) throw invalid(`invalid value for ${name}: ${v}: strconv.Atoi: parsing "${v}": invalid syntax`);
-  return Number(v);
-}
