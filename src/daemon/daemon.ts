@@ -25,14 +25,21 @@ import { BridgeDriver } from '../drivers/bridge/bridge-driver.js';
 import type { Driver } from '../drivers/driver.js';
 import { OverlayDriver } from '../drivers/overlay/overlay-driver.js';
 import { Resolver } from '../dns/resolver.js';
+import { ContainerManager } from '../runtime/containers.js';
+import { ImageStore } from '../runtime/images.js';
 import { GLOBAL_DEFAULT_POOLS, Ipam, LOCAL_DEFAULT_POOLS } from '../ipam/ipam.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/store.js';
+import { containersBackend, stopRunningContainers } from './backends/containers.js';
+import { imagesBackend } from './backends/images.js';
 import { networksBackend } from './backends/networks.js';
 import { systemBackend } from './backends/system.js';
 import type { DaemonConfig } from './config.js';
 import { resolveAdvertise } from './advertise.js';
 import { openClusterStore } from './stores.js';
+
+/** How long each container gets to stop when weftd shuts down (the lab gives weftd 5 s). */
+const SHUTDOWN_STOP_TIMEOUT_S = 3;
 
 export interface Daemon {
   readonly server: http.Server;
@@ -113,12 +120,30 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
       resolver,
       { netnsPrefix: cfg.netnsPrefix, upstreams, searchDomains: [] },
     );
-    void containerNetworking;
+
+    const images = new ImageStore(cfg.dataRoot);
+    await images.init();
+    const containers = new ContainerManager({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, images, networking: containerNetworking, logger: log });
+    // Containers that were running when weftd last stopped are marked exited and their endpoints
+    // released here, so init needs the cluster services above.
+    await containers.init();
+    const counts = async () => {
+      const all = containers.list({ all: true });
+      const running = all.filter((c) => c.state.status === 'running').length;
+      return { running, paused: 0, stopped: all.length - running, images: images.list().length };
+    };
 
     const server = createApiServer(
       {
         networks: networksBackend(networks),
-        system: systemBackend({ cfg, vtep }),
+        system: systemBackend({ cfg, vtep, counts }),
+        containers: containersBackend({
+          manager: containers,
+          attachments: (id) => containerNetworking.attachments(id),
+          network: (ref) => networks.get(ref).catch(() => undefined),
+          logger: log,
+        }),
+        images: imagesBackend(images),
       },
       { logger: log },
     );
@@ -129,6 +154,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
     });
     await chmod(cfg.socketPath, 0o660);
     closers.push(() => new Promise((r) => server.close(() => r(undefined))));
+    // Runs before the server closes (closers run in reverse): stopping the containers ends the
+    // waits, attaches and log follows that would otherwise hold connections open, and takes
+    // their endpoints off the cluster while the store is still there.
+    closers.push(() => stopRunningContainers(containers, SHUTDOWN_STOP_TIMEOUT_S, log));
     log.info({ socket: cfg.socketPath, store: clusterStore.description, advertise: vtep, host: cfg.hostname }, 'weftd ready');
     return { server, stop };
   } catch (err) {

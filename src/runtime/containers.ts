@@ -330,13 +330,15 @@ export class ContainerManager {
     const run = entry.run;
     if (!run) throw conflict(`container ${entry.record.id} is not running`);
     if (opts.cmd.length === 0) throw invalid('No exec command specified');
-    const root = [`/proc/${run.proc.pid}/root`];
-    const user = await resolveUser(root, opts.user ?? entry.record.config.user);
+    const paths = this.store.paths(entry.record.id);
+    const layers = [paths.upperDir, this.images.get(entry.record.imageId).rootfs];
+    const user = await resolveUser(layers, opts.user ?? entry.record.config.user);
     const env = processEnv(entry.record.config, user.home, opts.env ?? []);
     const workingDir = opts.workingDir || entry.record.config.workingDir || '/';
-    await checkExecutable(root, opts.cmd[0], envValue(env, 'PATH') ?? '', workingDir);
+    await checkExecutable(layers, opts.cmd[0], envValue(env, 'PATH') ?? '', workingDir);
     const proc = spawnExec({
       pid: run.proc.pid,
+      mountPoint: paths.mountPoint,
       argv: opts.cmd,
       env,
       workingDir,

@@ -1,30 +1,35 @@
 // Starting a container's process (DESIGN.md "Containers"). The process tree, every step an exec
 // except the one fork that creates PID 1:
 //
-//   setpriv --pdeathsig KILL                      dies with weftd, so containers never outlive it
-//   nsenter --net=<netns>                         (absent for --net host)
-//   unshare --mount --uts --ipc                   a private mount, UTS and IPC namespace
-//   bash -c SETUP                                 closes inherited fds; hostname; overlay root;
-//                                                 /dev; /sys; /etc files
-//   unshare --pid                                 children of the next program get a new PID ns
-//   sh -c REAPER ────fork────►  setpriv --pdeathsig KILL   (dies with the reaper)
-//     reports the child's PID,  env --default-signal -i <container env>
-//     waits, exits with its     unshare --root=<rootfs> --wd=<dir> --mount-proc [--setuid --setgid]
-//     status (128+n if killed)  <cmd…>   ← PID 1 of the container, State.Pid
+//   setpriv --pdeathsig KILL                  dies with weftd, so containers never outlive it
+//   nsenter --net=<netns>                     (absent for --net host)
+//   unshare --mount --uts --ipc               the container's mount, UTS and IPC namespaces
+//   bash -c SETUP                             closes inherited fds; hostname; overlay root; /dev;
+//                                             /sys; /etc files
+//   unshare --pid                             children of the next program get a new PID ns
+//   sh -c REAPER ──fork──►  setpriv --pdeathsig KILL        (dies with the reaper)
+//     reports the child's   sh -c PID1                      mounts /proc (it is in the new PID ns)
+//     PID, waits, exits     env --default-signal -i <env>
+//     with its status       unshare --root=<rootfs> --wd=<dir> [--setuid --setgid]
+//     (128+n if killed)     <cmd…>    ← PID 1 of the container, State.Pid
 //
 // Why this shape:
-// - Every mount is made inside the container's own mount namespace, so the machine's mount table
-//   never sees them, and they all vanish with the container's last process, even if weftd is
+// - Every mount is made inside the container's mount namespace, so the machine's mount table
+//   never sees them, and they vanish with the container's last process, even if weftd is
 //   killed. Nothing has to be unmounted at stop or remove.
+// - There is one mount namespace per container, entered by `exec` (nsenter -t <pid> --mount),
+//   which then chroots to the rootfs path itself: PID 1's own root changes only at its last exec.
 // - `unshare --fork` (util-linux 2.38) cannot report a SIGKILLed child: it fails with
 //   "sigprocmask unblock failed" and exit 1 on the container's stderr. The reaper shell reports
 //   128+signal, Docker's convention (137 for SIGKILL).
 // - The hostname is written to /proc/sys/kernel/hostname inside the new UTS namespace; `exec`
-//   joins that namespace through PID 1 (`nsenter -t <pid>`), so no namespace file is kept.
+//   joins that namespace through PID 1, so no namespace file is kept.
 // - sh starts background commands with SIGINT and SIGQUIT ignored, and an ignored signal cannot
 //   be trapped later; `env --default-signal` gives the container default dispositions.
 // - Setup diagnostics go to fd 3, never to the container's stderr; fd 3 also carries the
-//   "ready <pid>" line, and is closed before the container's program runs.
+//   "ready <pid>" and "started" lines, and is closed before the container's program runs.
+// - The container's environment is passed as `env -i` arguments, never to the helper shells
+//   (a BASH_ENV or ENV variable would make them run container-chosen files on the host).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -87,10 +92,21 @@ exec "$@"
 // Without job control, sh gives a background command /dev/null as stdin; fd 5 keeps the real one.
 const REAPER = String.raw`
 exec 5<&0
-"$@" <&5 5<&- 3>&- &
+"$@" <&5 5<&- &
 echo "ready $!" >&3
 exec 3>&- 5<&-
 wait $!
+`;
+
+// PID 1 before it becomes the container's program. /proc must be mounted by a member of the new
+// PID namespace (proc shows the namespace of the process that mounts it); the mount command
+// this shell forks is one.
+const PID1 = String.raw`
+mount -t proc -o nosuid,nodev,noexec proc "$1/proc" || { echo "cannot mount /proc" >&3; exit 1; }
+echo started >&3
+exec 3>&-
+shift
+exec "$@"
 `;
 
 export interface SandboxSpec {
@@ -140,8 +156,17 @@ function userArgs(user: SandboxSpec['user']): string[] {
   return user ? ['--setgid', String(user.gid), '--setuid', String(user.uid)] : [];
 }
 
+/** `env -i … unshare --root …`: the last steps, shared by the container's PID 1 and exec. */
+function enterRootArgv(mountPoint: string, workingDir: string, env: readonly string[],
+  user: SandboxSpec['user'], argv: readonly string[]): string[] {
+  return [
+    hostTool('env'), '--default-signal', '-i', '--', ...env.filter((e) => e.indexOf('=') > 0),
+    hostTool('unshare'), `--root=${mountPoint}`, `--wd=${workingDir}`, ...userArgs(user), '--',
+    ...argv,
+  ];
+}
+
 export function sandboxArgv(spec: SandboxSpec): string[] {
-  const setpriv = hostTool('setpriv');
   const unshare = hostTool('unshare');
   const sh = hostTool('sh');
   return [
@@ -153,14 +178,13 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     spec.etcFilesDir, spec.workingDir,
     unshare, '--pid', '--',
     sh, '-c', REAPER, 'weft-reaper',
-    setpriv, '--pdeathsig', 'KILL', '--',
-    hostTool('env'), '--default-signal', '-i', '--', ...spec.env.filter((e) => e.indexOf('=') > 0),
-    unshare, `--root=${spec.mountPoint}`, `--wd=${spec.workingDir}`, '--mount-proc', ...userArgs(spec.user), '--',
-    ...spec.argv,
+    hostTool('setpriv'), '--pdeathsig', 'KILL', '--',
+    sh, '-c', PID1, 'weft-pid1', spec.mountPoint,
+    ...enterRootArgv(spec.mountPoint, spec.workingDir, spec.env, spec.user, spec.argv),
   ];
 }
 
-/** Starts the container's process; resolves once PID 1 exists, rejects if setup failed. */
+/** Starts the container's process; resolves once PID 1 exists in its final namespaces. */
 export async function startSandbox(spec: SandboxSpec): Promise<SandboxProcess> {
   const child = spawn(hostTool('setpriv'), sandboxArgv(spec), {
     stdio: [spec.openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
@@ -220,7 +244,7 @@ function readyPid(child: ChildProcess): Promise<number> {
     status.on('data', (b: Buffer) => {
       text += b.toString('utf8');
       const m = /^ready (\d+)$/m.exec(text);
-      if (m) settle(() => resolve(Number(m[1])));
+      if (m && /^started$/m.test(text)) settle(() => resolve(Number(m[1])));
     });
     status.on('error', () => {});
     child.on('error', (err) => settle(() => reject(new SandboxStartError(`cannot start the container: ${err.message}`))));
@@ -241,6 +265,8 @@ exec "$@"`;
 export interface ExecSpec {
   /** PID 1 of the container to enter. */
   readonly pid: number;
+  /** The container's root mount point (a path inside its mount namespace). */
+  readonly mountPoint: string;
   readonly argv: readonly string[];
   readonly env: readonly string[];
   readonly workingDir: string;
@@ -255,26 +281,20 @@ export interface ExecProcess {
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly exited: Promise<number>;
+  /** Signals the host-side nsenter; the program itself ends with the container at the latest. */
   kill(signal?: NodeJS.Signals): void;
 }
 
 /** Runs a program in all of a running container's namespaces, its root and working directory. */
 export function spawnExec(spec: ExecSpec): ExecProcess {
-  const env: NodeJS.ProcessEnv = {};
-  for (const entry of spec.env) {
-    const eq = entry.indexOf('=');
-    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
-  }
   const args = [
-    '--pdeathsig', 'KILL', '--',
-    hostTool('nsenter'), '--target', String(spec.pid), '--mount', '--uts', '--ipc', '--net', '--pid',
-    '--root', `--wdns=${spec.workingDir}`,
-    ...(spec.user ? ['--setgid', String(spec.user.gid), '--setuid', String(spec.user.uid)] : []),
-    '--', ...spec.argv,
+    hostTool('setpriv'), '--pdeathsig', 'KILL', '--',
+    hostTool('nsenter'), '--target', String(spec.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--',
+    ...enterRootArgv(spec.mountPoint, spec.workingDir, spec.env, spec.user, spec.argv),
   ];
-  const child = spawn(hostTool('bash'), ['-c', EXEC_WRAPPER, 'weft-exec', hostTool('setpriv'), ...args], {
+  const child = spawn(hostTool('bash'), ['-c', EXEC_WRAPPER, 'weft-exec', ...args], {
     stdio: [spec.openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    env,
+    env: { PATH: hostPath() },
     detached: true,
   });
   return {

@@ -107,7 +107,7 @@ describe('running a command', () => {
 
 describe('namespaces', () => {
   test('State.Pid is PID 1 of the container and enters its network and UTS namespaces', async () => {
-    const { id } = await run({ cmd: ['sleep', '1000'], hostname: 'webhost' });
+    const { id } = await run({ cmd: ['sh', '-c', 'echo up; exec sleep 1000'], hostname: 'webhost' });
     const c = fx.manager.get(id);
     const pid = c.state.pid;
     assert.ok(pid > 0);
@@ -124,7 +124,9 @@ describe('namespaces', () => {
     const hostname = execFileSync('nsenter', ['-u', '-t', String(pid), 'cat', '/proc/sys/kernel/hostname'], { encoding: 'utf8' });
     assert.equal(hostname.trim(), 'webhost');
     assert.equal(readFileSync(c.hostnamePath, 'utf8'), 'webhost\n');
-    // Its root is the overlay, with /etc/hosts from the networking hook.
+    // Its root is the overlay, with /etc/hosts from the networking hook (PID 1 enters that root
+    // with its last exec, after start() has returned).
+    await untilLogged(id, 'up');
     assert.match(readFileSync(`/proc/${pid}/root/etc/hosts`, 'utf8'), /127\.0\.0\.1\tlocalhost/);
     const rootMount = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
     assert.match(rootMount ?? '', / - overlay overlay /);
@@ -135,15 +137,25 @@ describe('namespaces', () => {
 
   test('the default hostname is the short id; exec runs inside the container', async () => {
     const { id } = await run({ cmd: ['sleep', '1000'] });
-    const proc = await fx.manager.exec(id, { cmd: ['sh', '-c', 'hostname; echo $$; pwd'], workingDir: '/tmp' });
+    // Right after start: exec must already see the container's root, /proc and hosts file.
+    const proc = await fx.manager.exec(id, { cmd: ['sh', '-c', 'hostname; echo $$; pwd; cat /proc/1/cmdline; echo; head -1 /etc/hosts; ls /proc/self/fd'], workingDir: '/tmp' });
     const out: Buffer[] = [];
     proc.stdout.on('data', (b: Buffer) => out.push(b));
-    assert.equal(await proc.exited, 0);
-    const [hostname, pid, cwd] = Buffer.concat(out).toString().trim().split('\n');
+    proc.stderr.on('data', (b: Buffer) => out.push(b));
+    assert.equal(await proc.exited, 0, Buffer.concat(out).toString());
+    const [hostname, pid, cwd, , hosts, ...fds] = Buffer.concat(out).toString().trim().split('\n');
     assert.equal(hostname, id.slice(0, 12));
     assert.notEqual(pid, '1');
     assert.ok(Number(pid) < 100, `exec'd process sees a container PID, got ${pid}`);
     assert.equal(cwd, '/tmp');
+    assert.equal(hosts, '127.0.0.1\tlocalhost');
+    // ls's own directory descriptor is the only one beyond stdio.
+    assert.deepEqual(fds, ['0', '1', '2', '3']);
+    const user = await fx.manager.exec(id, { cmd: ['id', '-u'], user: 'nobody' });
+    const uid: Buffer[] = [];
+    user.stdout.on('data', (b: Buffer) => uid.push(b));
+    assert.equal(await user.exited, 0);
+    assert.equal(Buffer.concat(uid).toString(), '65534\n');
     await fx.manager.remove(id, { force: true });
   });
 

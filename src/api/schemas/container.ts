@@ -109,6 +109,8 @@ function endpoint(settings: Parameters<typeof endpointRequest>[0], network: stri
   return { aliases: req.aliases, ...(req.ipv4Address ? { ipv4Address: req.ipv4Address } : {}) };
 }
 
+const PREDEFINED_MODES = new Set(['default', 'bridge', 'host', 'none']);
+
 function rawHostConfig(body: unknown): Record<string, unknown> {
   const h = (body as { HostConfig?: unknown } | null | undefined)?.HostConfig;
   return h !== null && typeof h === 'object' ? (h as Record<string, unknown>) : {};
@@ -124,7 +126,13 @@ export function parseContainerCreate(body: unknown, name: string | null): Contai
   const networkMode = host.NetworkMode || 'default';
   const endpointsConfig: Record<string, EndpointRequest> = {};
   for (const [net, settings] of Object.entries(b.NetworkingConfig?.EndpointsConfig ?? {})) {
-    endpointsConfig[net] = endpoint(settings, net);
+    const req = endpoint(settings, net);
+    // moby's runconfig checks: the predefined networks have neither service discovery nor IPAM choice.
+    if (PREDEFINED_MODES.has(net)) {
+      if (req.aliases.length > 0) throw invalid('network-scoped alias is supported only for containers in user defined networks');
+      if (req.ipv4Address) throw invalid('user specified IP address is supported on user defined networks only');
+    }
+    endpointsConfig[net] = req;
   }
   return {
     ...(name ? { name } : {}),

@@ -1,15 +1,15 @@
 // The bridge driver: Docker's local bridge networks. The bridge lives in the host's namespace
 // and is made when the first container needs it, with NAT towards the host's own network unless
 // the network is internal.
-import type { Attachment, Driver } from '../driver.js';
+import { type Attachment, type Driver, gatewayCidr, LocalMembers, plugOf } from '../driver.js';
 import type { NetworkRecord } from '../../cluster/types.js';
-import { type BridgeDataplane, vethName } from '../../dataplane/index.js';
+import type { BridgeDataplane } from '../../dataplane/index.js';
 
 const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 
 export class BridgeDriver implements Driver {
   readonly name = 'bridge' as const;
-  private readonly joined = new Map<string, Set<string>>();
+  private readonly members = new LocalMembers();
 
   constructor(private readonly dataplane: BridgeDataplane) {}
 
@@ -19,43 +19,24 @@ export class BridgeDriver implements Driver {
 
   async join(a: Attachment): Promise<void> {
     const net = a.network;
-    const pool = net.ipam.config[0]!;
     const bridgeName = this.bridgeName(net);
-    let local = this.joined.get(net.id);
-    if (!local) {
+    if (!this.members.has(net.id)) {
       await this.dataplane.ensureBridge({
         bridgeName,
-        gatewayCidr: `${pool.gateway}/${pool.subnet.split('/')[1]}`,
-        subnet: pool.subnet,
+        gatewayCidr: gatewayCidr(net),
+        subnet: net.ipam.config[0]!.subnet,
         mtu: net.mtu,
         masquerade: !net.internal,
         internal: net.internal,
       });
-      local = new Set();
-      this.joined.set(net.id, local);
     }
-    await this.dataplane.attach({
-      bridgeName,
-      containerNs: a.containerNs,
-      hostIfName: vethName(a.endpoint.id),
-      ifName: a.ifName,
-      mac: a.endpoint.mac,
-      addressCidr: a.endpoint.ipv4,
-      gateway: pool.gateway,
-      mtu: net.mtu,
-      defaultRoute: a.defaultRoute,
-    });
-    local.add(a.endpoint.id);
+    await this.dataplane.attach({ bridgeName, ...plugOf(a) });
+    this.members.add(net.id, a.endpoint.id);
   }
 
   async leave(a: Attachment): Promise<void> {
-    await this.dataplane.detach({ hostIfName: vethName(a.endpoint.id) });
-    const local = this.joined.get(a.network.id);
-    local?.delete(a.endpoint.id);
-    if (!local || local.size === 0) {
-      this.joined.delete(a.network.id);
-      await this.dataplane.removeBridge({ bridgeName: this.bridgeName(a.network) });
-    }
+    await this.dataplane.detach({ hostIfName: plugOf(a).hostIfName });
+    if (this.members.remove(a.network.id, a.endpoint.id)) await this.dataplane.removeBridge({ bridgeName: this.bridgeName(a.network) });
   }
 
   async updatePeers(): Promise<void> {

@@ -1,14 +1,13 @@
 // The overlay driver: one sandbox namespace per network on each host that has endpoints on it,
 // holding br0 (the gateway) and vxlan0. Remote endpoints become static neighbor and FDB entries
 // (STYLE §5): the control plane publishes them, nothing waits on kernel miss events.
-import type { Attachment, Driver } from '../driver.js';
+import { type Attachment, type Driver, gatewayCidr, LocalMembers, plugOf } from '../driver.js';
 import type { EndpointRecord, NetworkRecord } from '../../cluster/types.js';
-import { type OverlayDataplane, type PeerSpec, vethName } from '../../dataplane/index.js';
+import type { OverlayDataplane, PeerSpec } from '../../dataplane/index.js';
 
 export class OverlayDriver implements Driver {
   readonly name = 'overlay' as const;
-  /** Local endpoint ids per joined network: the sandbox lives while this is non-empty. */
-  private readonly joined = new Map<string, Set<string>>();
+  private readonly members = new LocalMembers();
 
   constructor(
     private readonly dataplane: OverlayDataplane,
@@ -22,47 +21,22 @@ export class OverlayDriver implements Driver {
   async join(a: Attachment, peers: readonly EndpointRecord[]): Promise<void> {
     const net = a.network;
     const sandbox = this.sandboxName(net);
-    const pool = net.ipam.config[0]!;
-    let local = this.joined.get(net.id);
-    if (!local) {
-      await this.dataplane.ensureNetwork({
-        sandbox,
-        vni: net.vni!,
-        gatewayCidr: `${pool.gateway}/${pool.subnet.split('/')[1]}`,
-        mtu: net.mtu,
-        vtepIp: this.opts.vtepIp,
-      });
-      local = new Set();
-      this.joined.set(net.id, local);
+    if (!this.members.has(net.id)) {
+      await this.dataplane.ensureNetwork({ sandbox, vni: net.vni!, gatewayCidr: gatewayCidr(net), mtu: net.mtu, vtepIp: this.opts.vtepIp });
     }
     await this.dataplane.setPeers(sandbox, peers.map(toPeer));
-    await this.dataplane.attach({
-      sandbox,
-      containerNs: a.containerNs,
-      hostIfName: vethName(a.endpoint.id),
-      ifName: a.ifName,
-      mac: a.endpoint.mac,
-      addressCidr: a.endpoint.ipv4,
-      gateway: pool.gateway,
-      mtu: net.mtu,
-      defaultRoute: a.defaultRoute,
-    });
-    local.add(a.endpoint.id);
+    await this.dataplane.attach({ sandbox, ...plugOf(a) });
+    this.members.add(net.id, a.endpoint.id);
   }
 
   async leave(a: Attachment): Promise<void> {
     const sandbox = this.sandboxName(a.network);
-    await this.dataplane.detach({ sandbox, hostIfName: vethName(a.endpoint.id) });
-    const local = this.joined.get(a.network.id);
-    local?.delete(a.endpoint.id);
-    if (!local || local.size === 0) {
-      this.joined.delete(a.network.id);
-      await this.dataplane.removeNetwork(sandbox);
-    }
+    await this.dataplane.detach({ sandbox, hostIfName: plugOf(a).hostIfName });
+    if (this.members.remove(a.network.id, a.endpoint.id)) await this.dataplane.removeNetwork(sandbox);
   }
 
   async updatePeers(net: NetworkRecord, added: readonly EndpointRecord[], removed: readonly EndpointRecord[]): Promise<void> {
-    if (!this.joined.has(net.id)) return;
+    if (!this.members.has(net.id)) return;
     const sandbox = this.sandboxName(net);
     if (removed.length > 0) await this.dataplane.removePeers(sandbox, removed.map(toPeer));
     if (added.length > 0) await this.dataplane.addPeers(sandbox, added.map(toPeer));
