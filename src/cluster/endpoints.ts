@@ -75,7 +75,7 @@ export class EndpointService {
       }
       undo.push(() => scope.store.delete(keys.endpointName(net.id, req.name)));
 
-      const ip = await scope.ipam.requestAddress(net.id, pool, { preferred: req.preferredIp, owner: id, lease });
+      const ip = await scope.ipam.requestAddress(net.id, pool, { preferred: req.preferredIp, owner: id, lease, networkName: net.name });
       undo.push(() => scope.ipam.releaseAddress(net.id, ip));
 
       const endpoint: EndpointRecord = {

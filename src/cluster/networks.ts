@@ -3,6 +3,7 @@
 // racing to create the same network cannot both win; a failed create gives back what it took.
 import { randomBytes } from 'node:crypto';
 import { conflict, forbidden, notFound } from '../errors.js';
+import { validatePoolRequests } from '../ipam/ipam.js';
 import { allocateVni, releaseVni } from './vni.js';
 import { keys } from './keys.js';
 import type { Scope } from './scope.js';
@@ -51,6 +52,8 @@ export class NetworkService {
   }
 
   private async createRecord(scope: Scope, req: NetworkCreateRequest & { predefined?: boolean }): Promise<NetworkRecord> {
+    // Every problem of the IPAM config at once, before anything is reserved (as moby reports).
+    validatePoolRequests(req.ipam.config);
     const id = newId();
     const undo: (() => Promise<unknown>)[] = [];
     try {

@@ -65,7 +65,8 @@ async function build(dest: string, busyboxBinary?: string): Promise<string> {
     await chmod(join(staging, 'bin/busybox'), 0o755);
     const applets = (await runCommand(busybox, ['--list-full'])).split('\n').map((l) => l.trim()).filter(Boolean);
     for (const applet of applets) {
-      if (applet === 'bin/busybox' || applet.includes('..')) continue;
+      // linuxrc is busybox's initrd entry point: no container image has it.
+      if (applet === 'bin/busybox' || applet === 'linuxrc' || applet.includes('..')) continue;
       const link = join(staging, applet);
       await mkdir(dirname(link), { recursive: true });
       await symlink('/bin/busybox', link).catch((err: NodeJS.ErrnoException) => {

@@ -22,7 +22,7 @@ import { spawnExec, startSandbox, type ExecProcess, type SandboxProcess } from '
 import { parseSignal } from './signals.js';
 import { StdioHub, type AttachOptions, type Attachment } from './stdio-hub.js';
 import { AsyncQueue, KeyedMutex } from './sync.js';
-import { formatNsTrimmed, nowNs } from './timestamps.js';
+import { formatNsTrimmed, nowNs, parseRfc3339Ns } from './timestamps.js';
 import type {
   ContainerCreateConfig, ContainerEvent, ContainerEventAction, ContainerRecord, ContainerState, LogEntry,
   LogsOptions, RuntimeLogger, WaitCondition, WaitResult,
@@ -176,7 +176,7 @@ export class ContainerManager {
     return [...this.byId.values()]
       .filter((e) => opts.all || e.run !== null)
       .map((e) => structuredClone(e.record))
-      .sort((a, b) => b.created.localeCompare(a.created));
+      .sort((a, b) => (parseRfc3339Ns(b.created) > parseRfc3339Ns(a.created) ? 1 : -1));
   }
 
   async start(ref: string): Promise<void> {
@@ -284,7 +284,7 @@ export class ContainerManager {
     return (async function* () {
       let live: AsyncQueue<LogEntry> | null = null;
       let endOffset: number;
-      if (writer) {
+      if (writer && !writer.closed) {
         let unsubscribe = () => {};
         const queue = new AsyncQueue<LogEntry>(() => unsubscribe());
         unsubscribe = writer.subscribe((e) => queue.push(e), () => queue.end());
@@ -365,8 +365,7 @@ export class ContainerManager {
       await checkExecutable(layers, record.path, envValue(env, 'PATH') ?? '', workingDir);
     } catch (err) {
       const exitCode = /permission denied/.test(String(err)) ? 126 : 127;
-      this.setState(entry, { exitCode, error: errorMessage(err) });
-      await this.persist(entry);
+      await this.startFailed(entry, exitCode, err);
       throw err;
     }
 
@@ -399,19 +398,16 @@ export class ContainerManager {
       log?.close();
       await this.tearDownNetwork(entry, { ...spec, netnsPath });
       await this.store.cleanupRun(record.id);
-      this.setState(entry, { exitCode: 128, error: errorMessage(err) });
-      await this.persist(entry);
+      await this.startFailed(entry, 128, err);
       throw err;
     }
 
     const started = proc;
     const writer = log;
-    for (const stream of ['stdout', 'stderr'] as const) {
-      started[stream].on('data', (data: Buffer) => {
-        writer.write(stream, data);
-        entry.hub.broadcast(stream, data);
-      });
-    }
+    started.onOutput((stream, data) => {
+      writer.write(stream, data);
+      entry.hub.broadcast(stream, data);
+    });
     entry.hub.bind(started.stdin);
     // The state becomes `running` before anything can observe the exit (which may already have
     // happened for a short-lived command): exit handling waits for this save.
@@ -428,6 +424,13 @@ export class ContainerManager {
     run.done = Promise.all([started.exited, saved.catch(() => {})])
       .then(([code]) => this.handleExit(entry, run, code));
     await saved;
+  }
+
+  /** Records why a start failed; like moby, an AutoRemove container is then removed. */
+  private async startFailed(entry: Entry, exitCode: number, err: unknown): Promise<void> {
+    this.setState(entry, { exitCode, error: errorMessage(err) });
+    await this.persist(entry);
+    if (entry.record.autoRemove) this.removeLater(entry);
   }
 
   private async handleExit(entry: Entry, run: Run, exitCode: number): Promise<void> {
@@ -449,11 +452,15 @@ export class ContainerManager {
       this.emit('die', entry.record, { exitCode: String(exitCode) });
       notify(entry.nextExit, waitResult(entry.record.state));
     }
-    if (entry.record.autoRemove) {
-      // Not awaited: `done` must settle first, since remove() waits for it under the mutex.
-      void this.remove(entry.record.id, { force: true })
-        .catch((err) => { if (!isWeftError(err, 'not-found')) this.log.error({ err, container: entry.record.id }, 'auto-remove failed'); });
-    }
+    // `done` must settle first: remove() waits for it under the mutex.
+    if (entry.record.autoRemove) this.removeLater(entry);
+  }
+
+  /** AutoRemove: queued behind the operation that holds the container's mutex now. */
+  private removeLater(entry: Entry): void {
+    void this.remove(entry.record.id, { force: true }).catch((err) => {
+      if (!isWeftError(err, 'not-found')) this.log.error({ err, container: entry.record.id }, 'auto-remove failed');
+    });
   }
 
   private async removeLocked(entry: Entry): Promise<void> {

@@ -35,10 +35,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { hostPath, hostTool } from './os-commands.js';
 import { exitCodeFor } from './signals.js';
+import type { OutputStream } from './types.js';
 
 // weftd may have inherited descriptors without close-on-exec (from whoever started it); a
 // container must get only its stdio. dash cannot name descriptors above 9, so the helper
-// scripts run under bash.
+// scripts run under bash, with --norc: Debian's bash sources ~/.bashrc when its stdin is a
+// socket (it takes that for rshd), and libuv's stdio pipes are socketpairs.
 const closeInheritedFds = (keep: string) => [
   'for f in /proc/$$/fd/*; do',
   '  n=${f##*/}',
@@ -135,8 +137,8 @@ export interface SandboxProcess {
   /** PID 1 of the container in the machine's initial PID namespace. */
   readonly pid: number;
   readonly stdin: Writable | null;
-  readonly stdout: Readable;
-  readonly stderr: Readable;
+  /** All output from the start: what came before the handler was set is delivered first. */
+  onOutput(handler: (stream: OutputStream, data: Buffer) => void): void;
   /** Resolves once the process has exited and its output is drained: Docker's exit code. */
   readonly exited: Promise<number>;
   /** Kills the whole container (SIGKILL to PID 1); used to undo a start that failed later. */
@@ -144,7 +146,8 @@ export interface SandboxProcess {
 }
 
 export class SandboxStartError extends Error {
-  constructor(message: string) {
+  /** @param fromExitCode true when the setup said nothing, only exited */
+  constructor(message: string, readonly fromExitCode = false) {
     super(message);
     this.name = 'SandboxStartError';
   }
@@ -173,7 +176,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     '--pdeathsig', 'KILL', '--',
     ...(spec.netnsPath ? [hostTool('nsenter'), `--net=${spec.netnsPath}`, '--'] : []),
     unshare, '--mount', '--uts', '--ipc', '--propagation', 'private', '--',
-    hostTool('bash'), '-c', SETUP, 'weft-init',
+    hostTool('bash'), '--norc', '--noprofile', '-c', SETUP, 'weft-init',
     spec.hostname, spec.domainname, spec.lowerDir, spec.upperDir, spec.workDir, spec.mountPoint,
     spec.etcFilesDir, spec.workingDir,
     unshare, '--pid', '--',
@@ -192,22 +195,30 @@ export async function startSandbox(spec: SandboxSpec): Promise<SandboxProcess> {
     // Its own session: a Ctrl-C at weftd's terminal must not reach containers.
     detached: true,
   });
+  // Read the output from the first byte: Node discards unread child output when the child exits,
+  // and a short-lived container can exit before its start has been reported.
+  const output = new OutputBuffer();
+  child.stdout!.on('data', (b: Buffer) => output.push('stdout', b));
+  child.stderr!.on('data', (b: Buffer) => output.push('stderr', b));
   const exited = childExit(child);
   let pid: number;
   try {
     pid = await readyPid(child);
   } catch (err) {
     child.kill('SIGKILL');
-    child.stdout?.resume();
-    child.stderr?.resume();
     await exited;
+    // Tools that fail before SETUP redirects stderr (nsenter with a bad namespace path, …)
+    // write to the container's stderr pipe: the only place the reason is.
+    const detail = output.text('stderr').trim();
+    if (err instanceof SandboxStartError && err.fromExitCode && detail) {
+      throw new SandboxStartError(`cannot start the container: ${detail}`);
+    }
     throw err;
   }
   return {
     pid,
     stdin: spec.openStdin ? child.stdin : null,
-    stdout: child.stdout!,
-    stderr: child.stderr!,
+    onOutput: (handler) => output.setHandler(handler),
     exited,
     kill: () => {
       try {
@@ -217,6 +228,26 @@ export async function startSandbox(spec: SandboxSpec): Promise<SandboxProcess> {
       }
     },
   };
+}
+
+class OutputBuffer {
+  private pending: Array<[OutputStream, Buffer]> = [];
+  private handler: ((stream: OutputStream, data: Buffer) => void) | null = null;
+
+  push(stream: OutputStream, data: Buffer): void {
+    if (this.handler) this.handler(stream, data);
+    else this.pending.push([stream, data]);
+  }
+
+  setHandler(handler: (stream: OutputStream, data: Buffer) => void): void {
+    this.handler = handler;
+    for (const [stream, data] of this.pending) handler(stream, data);
+    this.pending = [];
+  }
+
+  text(stream: OutputStream): string {
+    return Buffer.concat(this.pending.filter(([s]) => s === stream).map(([, d]) => d)).toString('utf8');
+  }
 }
 
 function childExit(child: ChildProcess): Promise<number> {
@@ -251,8 +282,12 @@ function readyPid(child: ChildProcess): Promise<number> {
     // 'exit', not 'close': the output pipes of a failed setup may never be read.
     child.on('exit', (code, signal) => {
       // The status pipe may still hold the diagnostics; read them before giving up.
-      const fail = () => settle(() => reject(new SandboxStartError(
-        `cannot start the container: ${text.trim() || `setup exited with code ${exitCodeFor(code, signal)}`}`)));
+      const fail = () => settle(() => {
+        const said = text.split('\n').filter((l) => l && !/^(ready \d+|started)$/.test(l)).join('\n');
+        reject(said
+          ? new SandboxStartError(`cannot start the container: ${said}`)
+          : new SandboxStartError(`cannot start the container: setup exited with code ${exitCodeFor(code, signal)}`, true));
+      });
       if (status.readableEnded || status.destroyed) fail();
       else status.once('close', fail);
     });
@@ -278,8 +313,13 @@ export interface ExecProcess {
   /** The nsenter process on the host (its child is the program, inside the PID namespace). */
   readonly hostPid: number;
   readonly stdin: Writable | null;
+  /**
+   * Read these (or resume them) before awaiting anything else: Node discards a child's unread
+   * output when it exits.
+   */
   readonly stdout: Readable;
   readonly stderr: Readable;
+  /** Resolves once the program has exited and its output pipes have closed: its exit code. */
   readonly exited: Promise<number>;
   /** Signals the host-side nsenter; the program itself ends with the container at the latest. */
   kill(signal?: NodeJS.Signals): void;
@@ -292,7 +332,7 @@ export function spawnExec(spec: ExecSpec): ExecProcess {
     hostTool('nsenter'), '--target', String(spec.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--',
     ...enterRootArgv(spec.mountPoint, spec.workingDir, spec.env, spec.user, spec.argv),
   ];
-  const child = spawn(hostTool('bash'), ['-c', EXEC_WRAPPER, 'weft-exec', ...args], {
+  const child = spawn(hostTool('bash'), ['--norc', '--noprofile', '-c', EXEC_WRAPPER, 'weft-exec', ...args], {
     stdio: [spec.openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: { PATH: hostPath() },
     detached: true,

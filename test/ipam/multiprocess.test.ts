@@ -34,11 +34,18 @@ function startChild(args: string[]): Child {
     if (out.startsWith('ready\n')) onReady();
   });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdin.on('error', () => {}); // EPIPE if it already exited: its close reports why
   const result = new Promise<ChildResult>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`child exited ${code}: ${err}`));
-      else resolve(JSON.parse(out.slice('ready\n'.length)) as ChildResult);
+    child.on('close', (code, signal) => {
+      if (code !== 0) return reject(new Error(`child exited ${code ?? signal}: ${err}`));
+      // An empty exit 0 happens if the child's file is being rewritten by a build at that moment.
+      if (!out.startsWith('ready\n')) return reject(new Error(`child exited before it was ready: ${JSON.stringify(out)} ${err}`));
+      try {
+        resolve(JSON.parse(out.slice('ready\n'.length)) as ChildResult);
+      } catch (e) {
+        reject(new Error(`child printed no result: ${JSON.stringify(out)} ${err}`, { cause: e }));
+      }
     });
   });
   // A child that dies before "ready" must not leave the test waiting for it.
@@ -48,6 +55,8 @@ function startChild(args: string[]): Child {
 /** Start every child, wait until all have opened the store, then let them allocate at once. */
 async function runAll(n: number, args: (i: number) => string[]): Promise<ChildResult[]> {
   const children = Array.from({ length: n }, (_, i) => startChild(args(i)));
+  // If one fails early the rest still finish; their outcome is awaited (or dropped) below.
+  for (const c of children) c.result.catch(() => {});
   try {
     await Promise.all(children.map((c) => c.ready));
   } finally {

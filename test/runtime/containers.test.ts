@@ -89,6 +89,16 @@ describe('running a command', () => {
     await fx.manager.remove(c.id);
   });
 
+  test('with AutoRemove, a failed start removes the container (removed waiters see the error)', async () => {
+    const c = await fx.manager.create({ image: 'busybox', cmd: ['nosuchcmd'], autoRemove: true });
+    const removed = fx.manager.wait(c.id, 'removed');
+    await assert.rejects(fx.manager.start(c.id), rejectsWith('invalid'));
+    const result = await removed;
+    assert.equal(result.StatusCode, 127);
+    assert.match(result.Error?.Message ?? '', /executable file not found/);
+    assert.throws(() => fx.manager.get(c.id), rejectsWith('not-found'));
+  });
+
   test('image config is merged: Cmd from the image, Env added to', async () => {
     const c = await fx.manager.create({ image: 'busybox', env: ['FOO=bar'] });
     assert.equal(c.path, 'sh');
@@ -396,6 +406,22 @@ describe('networking seam', () => {
     assert.equal(tornDown, 1);
     assert.equal(manager.get(c.id).state.error, 'network appnet not found');
     assert.deepEqual(await manager.wait(c.id, 'not-running'), { StatusCode: 128, Error: { Message: 'network appnet not found' } });
+    await manager.remove(c.id);
+  });
+});
+
+describe('start failures', () => {
+  test('a namespace that does not exist: the start fails with nsenter\'s reason', async () => {
+    let tornDown = 0;
+    const broken: ContainerNetworking = {
+      async setUp() { return { netnsPath: `/run/netns/${fx.prefix}missing`, hosts: '', resolvConf: '' }; },
+      async tearDown() { tornDown++; },
+    };
+    const manager = await fx.newManager(broken);
+    const c = await manager.create({ image: 'busybox', cmd: ['true'] });
+    await assert.rejects(manager.start(c.id), /cannot start the container: .*nsenter.*No such file/s);
+    assert.equal(tornDown, 1);
+    assert.equal(manager.get(c.id).state.status, 'created');
     await manager.remove(c.id);
   });
 });

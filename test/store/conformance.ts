@@ -7,7 +7,7 @@
 // and a factory handing out a JSON-serialisable config for a fresh, empty store per test.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { LeaseLostError, type Store, type WatchEvent } from '../../src/store/store.js';
+import { LeaseLostError, StoreUnavailableError, type Store, type WatchEvent } from '../../src/store/store.js';
 import { updateJson } from '../../src/store/update.js';
 import { sameMap, sleep, snapshot, startChild, waitUntil, WatchRecorder, type RaceResult } from './helpers.js';
 
@@ -16,9 +16,27 @@ export interface StoreFactory {
   readonly module: string;
   /** Config of a fresh, empty store (a new file, a unique prefix...): JSON-serialisable. */
   newConfig(): unknown;
+  /**
+   * Restart the store's server in place (same data), as an operator or a crash would: resolves
+   * once it answers again. Omitted for an embedded store, whose "restart" changes nothing.
+   */
+  restart?(): Promise<void>;
 }
 
 type Opener = { openStore(config: unknown): Promise<Store> };
+
+/** Retry while the store says it is unavailable (it is restarting); anything else fails. */
+async function untilAvailable<T>(op: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await op();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError) || Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+}
 
 /** A fresh store for one test, plus more clients of it; all closed when the test ends. */
 interface Fixture {
@@ -328,6 +346,52 @@ export function describeStore(name: string, factory: StoreFactory): void {
         let late: Error | undefined;
         lease.onLost((err) => (late = err));
         await waitUntil(() => late !== undefined, 'a late subscriber to hear of the loss');
+      });
+    });
+
+    describe('restarts', () => {
+      it('carries a watch and a lease across a restart of the store: nothing lost, nothing repeated', async (t) => {
+        const { store, defer } = await fixture(t);
+        const recorder = await WatchRecorder.start(store, 'rs/', (await store.list('rs/')).revision);
+        defer(() => recorder.close());
+        const lease = await store.grantLease(2);
+        let lost: Error | undefined;
+        lease.onLost((err) => (lost = err));
+        await store.create('rs/held', 'h', { lease });
+        for (let i = 0; i < 5; i++) await store.create(`rs/before${i}`, String(i));
+        await waitUntil(() => recorder.state.size === 6, 'the writes before the restart');
+
+        await factory.restart?.();
+        for (let i = 0; i < 5; i++) await untilAvailable(() => store.create(`rs/after${i}`, String(i)));
+
+        // The lease either survived (keep-alive got through in time) or was reported lost, and
+        // then its owner can hold the key again under a new one.
+        const survived = await untilAvailable(() => lease.keepAliveOnce().then(() => true, (err: unknown) => {
+          if (err instanceof LeaseLostError) return false;
+          throw err;
+        }));
+        if (survived) {
+          assert.equal((await store.get('rs/held'))?.lease, lease.id);
+        } else {
+          await waitUntil(() => lost !== undefined, 'onLost after the lease was found lost');
+          await waitUntil(async () => (await store.get('rs/held')) === undefined, 'the lost lease\'s key to go');
+          const again = await store.grantLease(2);
+          defer(() => again.revoke());
+          assert.ok(await store.create('rs/held', 'h2', { lease: again }));
+        }
+
+        const want = await snapshot(store, 'rs/');
+        assert.equal(want.size, 11);
+        await waitUntil(() => sameMap(recorder.state, want), `the watch to reach ${JSON.stringify([...want])}`);
+        const seen = recorder.events.map((e) => `${e.type}:${e.type === 'put' ? e.kv.key : e.key}@${e.revision}`);
+        assert.equal(new Set(seen).size, seen.length, `no event twice: ${seen.join(' ')}`);
+        for (let i = 1; i < recorder.events.length; i++) {
+          assert.ok(recorder.events[i]!.revision >= recorder.events[i - 1]!.revision, `revisions in order: ${seen.join(' ')}`);
+        }
+        for (const key of [...want.keys()].filter((k) => k !== 'rs/held')) {
+          assert.equal(recorder.trail.filter((s) => s === `put:${key}`).length, 1, `${key} put exactly once`);
+        }
+        assert.deepEqual(recorder.errors, []);
       });
     });
 
