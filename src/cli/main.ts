@@ -1,6 +1,8 @@
 // `weft`: lab hosts (`machine`, `lab`) and Docker-style verbs that talk to a weftd over its API.
 import { Command } from 'commander';
 import { DockerClient, resolveHost } from './client.js';
+import { inspectCommand, logsCommand, psCommand, rmCommand, runCommand, stopCommand } from './container.js';
+import { imageCommand } from './image.js';
 import { labCommand, machineCommand } from './machine.js';
 import { networkCommand } from './network.js';
 
@@ -15,5 +17,12 @@ const client = () => new DockerClient(resolveHost(program.opts<{ host?: string }
 program.addCommand(machineCommand());
 program.addCommand(labCommand());
 program.addCommand(networkCommand(client));
+program.addCommand(runCommand(client));
+program.addCommand(psCommand(client));
+program.addCommand(inspectCommand(client));
+program.addCommand(logsCommand(client));
+program.addCommand(stopCommand(client));
+program.addCommand(rmCommand(client));
+program.addCommand(imageCommand(client));
 
 await program.parseAsync(process.argv);

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConnectionError, DaemonError, DockerClient, parseHost, resolveHost } from '../../src/cli/client.js';
-import { createBody, indentJson, ipamConfigs, naturalLess, networkCommand, tabwrite, truncateId } from '../../src/cli/network.js';
+import { indentJson, naturalLess, tabwrite, truncateId } from '../../src/cli/format.js';
+import { createBody, ipamConfigs, networkCommand } from '../../src/cli/network.js';
 import { fakeBackend, hexId, type FakeNetworks } from './fake-backend.js';
 import { docker, hasDocker, startServer, type CliResult, type TestServer } from './harness.js';
 

@@ -127,6 +127,52 @@ function fourLetter(port: number, command: string, timeoutMs = 1000): Promise<st
   });
 }
 
+// ---- a TCP proxy, to cut a client off from its server -------------------------------------
+
+export interface TcpProxy {
+  readonly endpoint: Endpoint;
+  /** Drop every connection through the proxy and refuse new ones until resume(). */
+  cut(): void;
+  resume(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(target: Endpoint): Promise<TcpProxy> {
+  const sockets = new Set<net.Socket>();
+  let cut = false;
+  const server = net.createServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(target.port, target.host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    endpoint: { host: '127.0.0.1', port },
+    cut() {
+      cut = true;
+      for (const s of sockets) s.destroy();
+    },
+    resume() {
+      cut = false;
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
 // ---- etcd ------------------------------------------------------------------------------------
 
 export interface EtcdMember {

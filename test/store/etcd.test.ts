@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, GRPCUnavailableError, KVClient } from 'etcd3';
+import { ReceiptedWriter } from '../../src/store/etcd/writes.js';
 import { openEtcdStore, WatchCompactedError } from '../../src/store/etcd/index.js';
 import { startEtcd, type EtcdCluster } from '../helpers/servers.js';
 import { describeStore } from './conformance.js';
@@ -51,6 +52,42 @@ describe('etcd store', () => {
     t.after(() => recorder.close());
     await store.create('c/b', 'x');
     await waitUntil(() => recorder.trail.includes('put:c/b'), 'the watch to work from the compaction point');
+  });
+
+  it('reports a write whose reply was lost as done, once, at its revision (receipts)', async (t) => {
+    const real = new Etcd3({ hosts: etcd.endpoints.map((e) => `${e.host}:${e.port}`) });
+    t.after(() => real.close());
+    // A connection that loses the reply of the next transaction after etcd applied it.
+    let loseNextReply = true;
+    const flaky = {
+      callOptionsFactory: undefined,
+      markFailed: () => undefined,
+      withConnection: () => Promise.reject(new Error('not used')),
+      async exec(_service: string, method: string, payload: unknown) {
+        const res: unknown = await (real.kv as unknown as Record<string, (p: unknown) => Promise<unknown>>)[method]!.call(real.kv, payload);
+        if (method === 'txn' && loseNextReply) {
+          loseNextReply = false;
+          throw new GRPCUnavailableError('14 UNAVAILABLE: the reply was lost');
+        }
+        return res;
+      },
+    };
+    const p = prefix();
+    const writer = new ReceiptedWriter(new KVClient(flaky as unknown as ConstructorParameters<typeof KVClient>[0]), `${p}/weft/receipts/`, 5000);
+    const key = Buffer.from(`${p}/k`);
+    const create = () => writer.txn(
+      [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+      [{ request_put: { key, value: Buffer.from('mine') } }],
+      [],
+    );
+    const first = await create();
+    assert.equal(first.committed, true, 'the retry found its receipt instead of reporting "exists"');
+    const stored = (await real.kv.range({ key })).kvs[0]!;
+    assert.equal(first.committed && first.revision, Number(stored.mod_revision));
+    assert.equal(stored.version, '1', 'written once');
+    assert.equal((await create()).committed, false, 'a second create of the same key is refused');
+    const receipts = await real.getAll().prefix(`${p}/weft/receipts/`).keys();
+    assert.ok(receipts.length <= 1, `receipts are cleaned up as the client goes: ${receipts.join(', ')}`);
   });
 
   it('fails to open with StoreUnavailableError naming the URL when nothing listens', async () => {

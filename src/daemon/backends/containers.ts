@@ -82,9 +82,9 @@ export function containersBackend(deps: ContainersBackendDeps): ContainersBacken
     } catch (err) {
       // Docker removes an AutoRemove container whose start failed; `docker run --rm` waits for
       // that removal (wait?condition=removed) before it reports the start error.
-      if (!isWeftError(err, 'not-modified') && !isWeftError(err, 'not-found')) {
+      if (!isWeftError(err, 'not-modified')) {
         const c = findRecord(manager, ref);
-        if (c?.autoRemove) {
+        if (c?.autoRemove && c.state.status !== 'running') {
           await manager.remove(c.id, { force: true }).catch((rmErr: unknown) =>
             deps.logger.warn({ err: rmErr, container: c.id }, 'removing an auto-remove container after its failed start'));
         }
