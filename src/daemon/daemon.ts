@@ -5,6 +5,7 @@ import path from 'node:path';
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import { createApiServer } from '../api/server.js';
+import { isWeftError } from '../errors.js';
 import { ContainerNetworking } from '../cluster/container-networking.js';
 import { EndpointService } from '../cluster/endpoints.js';
 import { Membership } from '../cluster/membership.js';
@@ -140,7 +141,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
         containers: containersBackend({
           manager: containers,
           attachments: (id) => containerNetworking.attachments(id),
-          network: (ref) => networks.get(ref).catch(() => undefined),
+          network: (ref) => networks.get(ref).catch((err: unknown) => {
+            if (isWeftError(err, 'not-found')) return undefined;
+            throw err;
+          }),
           logger: log,
         }),
         images: imagesBackend(images),

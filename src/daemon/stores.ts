@@ -1,18 +1,68 @@
 // Opening a cluster store from its URL: the one list of backends (STYLE §2).
-import { parseStoreUrl, type StoreUrl } from '../store/url.js';
+//
+// A server store that cannot be reached at start-up is retried with backoff, each failure said
+// on the log (stderr by default), and given up after a bounded time with an error that names
+// the URL: weftd neither hangs silently nor dies at the first refused connection while its
+// store is still starting.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WeftError } from '../errors.js';
+import { openConsulStore } from '../store/consul/index.js';
+import { openEtcdStore } from '../store/etcd/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
-import type { Store } from '../store/store.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
+import { parseStoreUrl, type StoreUrl } from '../store/url.js';
+import { openZooKeeperStore } from '../store/zookeeper/index.js';
 
-const backends: { readonly [S in StoreUrl['scheme']]: ((url: Extract<StoreUrl, { scheme: S }>) => Promise<Store>) | undefined } = {
+/** Each opener gets how long its first contact may take. */
+type Opener<U> = (url: U, connectTimeoutMs: number) => Promise<Store>;
+
+const backends: { readonly [S in StoreUrl['scheme']]: Opener<Extract<StoreUrl, { scheme: S }>> | undefined } = {
   sqlite: (url) => openSqliteStore(url.path),
-  etcd: undefined,
-  zk: undefined,
-  consul: undefined,
+  etcd: (url, connectTimeoutMs) => openEtcdStore({ endpoints: url.endpoints, prefix: url.prefix, connectTimeoutMs }),
+  zk: (url, connectTimeoutMs) => openZooKeeperStore({ servers: url.endpoints, prefix: url.prefix, connectTimeoutMs }),
+  consul: (url, connectTimeoutMs) => openConsulStore({ agent: url.endpoints[0]!, prefix: url.prefix, requestTimeoutMs: connectTimeoutMs }),
 };
 
-export async function openClusterStore(raw: string): Promise<Store> {
-  const url = parseStoreUrl(raw);
-  const open = backends[url.scheme] as ((u: StoreUrl) => Promise<Store>) | undefined;
+export interface OpenClusterStoreOptions {
+  /** Where retries are reported (weftd passes its logger). Default: a line on stderr. */
+  readonly log?: (message: string) => void;
+  /** Stop retrying an unreachable store after this long. Default 60 s. */
+  readonly giveUpAfterMs?: number;
+}
+
+/** The store at a URL could not be reached within the start-up bound. */
+export class ClusterStoreUnreachableError extends WeftError {
+  constructor(url: string, waitedMs: number, cause: unknown) {
+    super('unavailable', `cluster store ${url} unreachable; gave up after ${Math.round(waitedMs / 1000)} s` +
+      `${cause instanceof Error ? `: ${cause.message}` : ''}`, { cause });
+    this.name = 'ClusterStoreUnreachableError';
+  }
+}
+
+const DEFAULT_GIVE_UP_MS = 60_000;
+
+export async function openClusterStore(raw: string, opts: OpenClusterStoreOptions = {}): Promise<Store> {
+  const url = parseStoreUrl(raw); // a bad URL fails here, at once
+  const open = backends[url.scheme] as Opener<StoreUrl> | undefined;
   if (!open) throw new Error(`cluster store ${raw}: the ${url.scheme} backend is not available in this build`);
-  return open(url);
+  const log = opts.log ?? ((message: string) => void process.stderr.write(`weftd: ${message}\n`));
+  const giveUpAfter = opts.giveUpAfterMs ?? DEFAULT_GIVE_UP_MS;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    const left = giveUpAfter - (Date.now() - started);
+    try {
+      const store = await open(url, Math.max(250, Math.min(5_000, left)));
+      if (attempt > 1) log(`cluster store ${raw} reached after ${attempt} attempts`);
+      return store;
+    } catch (err) {
+      // The embedded store has no server to wait for: a file that cannot be opened stays so.
+      if (!(err instanceof StoreUnavailableError) || url.scheme === 'sqlite') throw err;
+      const waited = Date.now() - started;
+      const delay = Math.min(5_000, 250 * 2 ** (attempt - 1), Math.max(0, giveUpAfter - waited));
+      if (delay <= 0 || waited >= giveUpAfter) throw new ClusterStoreUnreachableError(raw, waited, err);
+      log(`cluster store ${raw} is unreachable (${err.message}); retrying in ${(delay / 1000).toFixed(1)} s, ` +
+        `giving up after ${Math.round(giveUpAfter / 1000)} s`);
+      await sleep(delay);
+    }
+  }
 }

@@ -1,0 +1,183 @@
+// The Consul backend: `consul://h:8500/prefix`, one agent (which forwards to the servers).
+//
+// - Keys live under `<prefix>/weft/v1/`; a key's revision is its ModifyIndex (Consul's raft
+//   index, which orders every change), and a listing's revision is the X-Consul-Index of its
+//   recurse query.
+// - Every write is one transaction (PUT /v1/txn), so a refused check changes nothing:
+//     create              check-not-exists, then set (or lock under a lease)
+//     compare-and-swap    check-index, delete, then set (or lock): the delete drops any
+//                         session the key was held by, so a swap without a lease detaches it
+//     delete at revision  delete-cas
+//     delete              get (refused if absent), delete
+// - Leases are sessions (lease.ts); watches are blocking queries (watch.ts).
+// - Consul's HTTP writes carry no idempotency token either: a transaction whose answer was lost
+//   is reported as StoreUnavailableError, never retried blindly.
+//
+// Written to Consul's documented HTTP API and unit-tested against a fake agent only: it has
+// never run against a real Consul.
+import { KeyJournal } from '../common/resync.js';
+import {
+  LeaseLostError, StoreUnavailableError,
+  type GrantOptions, type KeyValue, type Lease, type Listing, type PutOptions, type Store, type Watch, type WatchOptions,
+} from '../store.js';
+import type { HostPort } from '../url.js';
+import { ConsulHttp, decodeValue, encodeValue, type ConsulEntry, type TxnKvOp } from './http.js';
+import { ConsulLease, MIN_TTL_SECONDS } from './lease.js';
+import { ConsulWatch } from './watch.js';
+
+export interface ConsulStoreOptions {
+  readonly agent: HostPort;
+  /** The URL's path: keys live under `<prefix>/<root>`. Default ''. */
+  readonly prefix?: string;
+  /** Default 'weft/v1/'. */
+  readonly root?: string;
+  readonly requestTimeoutMs?: number;
+  /** Longest wait of one blocking query (Consul's maximum is 10 minutes). Default 60 s. */
+  readonly watchWaitSeconds?: number;
+  /** Injected for tests. */
+  readonly fetch?: typeof fetch;
+}
+
+export function describeConsul(agent: HostPort, prefix: string): string {
+  const host = agent.host.includes(':') ? `[${agent.host}]` : agent.host;
+  return `consul://${host}:${agent.port}/${prefix}`;
+}
+
+export async function openConsulStore(opts: ConsulStoreOptions): Promise<Store> {
+  const prefix = (opts.prefix ?? '').replace(/^\/+|\/+$/g, '');
+  const description = describeConsul(opts.agent, prefix);
+  const host = opts.agent.host.includes(':') ? `[${opts.agent.host}]` : opts.agent.host;
+  const http = new ConsulHttp({
+    baseUrl: `http://${host}:${opts.agent.port}`,
+    description,
+    requestTimeoutMs: opts.requestTimeoutMs ?? 5_000,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  const keyspace = (prefix === '' ? '' : `${prefix}/`) + (opts.root ?? 'weft/v1/');
+  // One read proves the agent answers (and that it is Consul).
+  await http.list(keyspace);
+  return new ConsulStore(http, description, keyspace, opts.watchWaitSeconds ?? 60);
+}
+
+class ConsulStore implements Store {
+  private readonly journal = new KeyJournal();
+  private readonly leases = new Map<string, ConsulLease>();
+  private readonly watches = new Set<ConsulWatch>();
+  private closed = false;
+
+  constructor(
+    private readonly http: ConsulHttp,
+    readonly description: string,
+    private readonly keyspace: string,
+    private readonly waitSeconds: number,
+  ) {}
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    this.checkOpen();
+    const { body } = await this.http.get(this.keyspace + key);
+    if (!body) return undefined;
+    const kv = this.toKeyValue(body);
+    this.journal.present(kv);
+    return kv;
+  }
+
+  async list(prefix: string): Promise<Listing> {
+    this.checkOpen();
+    const { body, index } = await this.http.list(this.keyspace + prefix);
+    const items = body.map((e) => this.toKeyValue(e)).sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+    const revision = Math.max(index, ...items.map((kv) => kv.revision));
+    this.journal.listing(prefix, items, revision);
+    return { items, revision };
+  }
+
+  async create(key: string, value: string, opts?: PutOptions): Promise<KeyValue | undefined> {
+    const full = this.keyspace + key;
+    return this.put(key, value, opts?.lease, [{ Verb: 'check-not-exists', Key: full }]);
+  }
+
+  async compareAndSwap(key: string, value: string, revision: number, opts?: PutOptions): Promise<KeyValue | undefined> {
+    const full = this.keyspace + key;
+    return this.put(key, value, opts?.lease, [{ Verb: 'check-index', Key: full, Index: revision }, { Verb: 'delete', Key: full }]);
+  }
+
+  async delete(key: string, revision?: number): Promise<boolean> {
+    this.checkOpen();
+    const full = this.keyspace + key;
+    const ops: TxnKvOp[] = revision === undefined
+      ? [{ Verb: 'get', Key: full }, { Verb: 'delete', Key: full }]
+      : [{ Verb: 'delete-cas', Key: full, Index: revision }];
+    const res = await this.http.txn(ops);
+    if (res.ok) this.journal.deleted(key, res.index);
+    return res.ok;
+  }
+
+  async watch(prefix: string, opts: WatchOptions): Promise<Watch> {
+    this.checkOpen();
+    const watch = new ConsulWatch({
+      http: this.http,
+      journal: this.journal,
+      consulPrefix: this.keyspace + prefix,
+      toKeyValue: (e) => this.toKeyValue(e),
+      waitSeconds: this.waitSeconds,
+    }, prefix, opts, (w) => this.watches.delete(w));
+    this.watches.add(watch);
+    await watch.start();
+    return watch;
+  }
+
+  async grantLease(ttlSeconds: number, opts?: GrantOptions): Promise<Lease> {
+    this.checkOpen();
+    if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) {
+      throw new RangeError(`${this.description}: lease ttl must be a positive number of seconds, got ${ttlSeconds}`);
+    }
+    const ttl = Math.max(MIN_TTL_SECONDS, Math.ceil(ttlSeconds));
+    const id = await this.http.createSession(ttl, 'weft');
+    const lease = new ConsulLease(id, ttl, this.http, (l) => this.leases.delete(l.id), opts?.keepAlive ?? true);
+    this.leases.set(id, lease);
+    return lease;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const lease of [...this.leases.values()]) lease.stop();
+    for (const watch of [...this.watches]) await watch.close();
+    this.http.abortAll();
+  }
+
+  toKeyValue(e: ConsulEntry): KeyValue {
+    const kv = { key: e.Key.slice(this.keyspace.length), value: decodeValue(e.Value), revision: e.ModifyIndex };
+    return e.Session ? { ...kv, lease: e.Session } : kv;
+  }
+
+  private async put(key: string, value: string, lease: Lease | undefined, checks: TxnKvOp[]): Promise<KeyValue | undefined> {
+    this.checkOpen();
+    const own = lease && this.leases.get(lease.id);
+    const ended = own?.ended;
+    if (ended) throw ended;
+    const full = this.keyspace + key;
+    const write: TxnKvOp = lease
+      ? { Verb: 'lock', Key: full, Value: encodeValue(value), Session: lease.id }
+      : { Verb: 'set', Key: full, Value: encodeValue(value) };
+    const res = await this.http.txn([...checks, write]);
+    if (res.ok) {
+      const entry = res.results.at(-1);
+      const kv = { key, value, revision: entry?.ModifyIndex ?? res.index };
+      const out = lease ? { ...kv, lease: lease.id } : kv;
+      this.journal.present(out);
+      return out;
+    }
+    // The lock failing means the session is gone, unless a check before it refused first.
+    const lockFailed = lease && res.errors.some((e) => e.OpIndex === checks.length);
+    if (lockFailed && !(await this.http.sessionExists(lease.id))) {
+      const lost = new LeaseLostError(lease.id, 'its Consul session is gone');
+      own?.markLost(lost);
+      throw lost;
+    }
+    return undefined;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StoreUnavailableError(this.description, new Error('the store was closed'));
+  }
+}
