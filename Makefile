@@ -40,7 +40,7 @@ demo: deps-demo
 test: deps-test
 	@$(MAKE) --no-print-directory build
 	npx --no-install eslint src test
-	node --test --test-concurrency=1 $$(find dist/test -name '*.test.js' | sort)
+	node --test --test-concurrency=1 --test-timeout=600000 $$(find dist/test -name '*.test.js' | sort)
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory build

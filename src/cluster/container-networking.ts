@@ -17,6 +17,7 @@ import type { NetworkService } from './networks.js';
 export interface NamespaceOps {
   create(name: string): Promise<string>; // returns the path
   remove(name: string): Promise<void>;
+  path(name: string): string;
 }
 
 export interface DnsAttach {
@@ -87,6 +88,38 @@ export class ContainerNetworking implements RuntimeNetworking {
       for (const ep of joined.reverse()) await this.endpoints.leave(ep).catch(() => {});
       await this.namespaces.remove(nsName).catch(() => {});
       throw err;
+    }
+  }
+
+  /** `network connect` of a running container: a new interface, live, with its DNS names. */
+  async connect(c: ContainerNetworkSpec, net: NetworkRecord, settings: EndpointSettingsRequest): Promise<EndpointRecord> {
+    if (net.driver !== 'overlay' && net.driver !== 'bridge') {
+      throw new WeftError('forbidden', 'container cannot be disconnected from host network or connected to host network');
+    }
+    const current = this.endpoints.localAttachments(c.id);
+    if (current.some((a) => a.network.id === net.id)) {
+      throw new WeftError('forbidden', `endpoint with name ${c.name} already exists in network ${net.name}`);
+    }
+    const used = new Set(current.map((a) => a.ifName));
+    let n = 0;
+    while (used.has(`eth${n}`)) n++;
+    const endpoint = await this.endpoints.join(net, {
+      containerId: c.id,
+      name: c.name,
+      aliases: settings.aliases,
+      preferredIp: settings.ipv4Address || undefined,
+      containerNs: this.netnsName(c.id),
+      ifName: `eth${n}`,
+      defaultRoute: current.length === 0,
+    });
+    if (!net.predefined) await this.dns.attach(c.id, this.namespaces.path(this.netnsName(c.id)));
+    return endpoint;
+  }
+
+  /** `network disconnect` of a running container. */
+  async disconnect(containerId: string, net: NetworkRecord): Promise<void> {
+    for (const a of this.endpoints.localAttachments(containerId)) {
+      if (a.network.id === net.id) await this.endpoints.leave(a.endpoint);
     }
   }
 

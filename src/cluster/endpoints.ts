@@ -123,7 +123,34 @@ export class EndpointService {
 
   /** This host's endpoints of a container. */
   localEndpoints(containerId: string): EndpointRecord[] {
-    return [...this.attached.values()].filter((a) => a.endpoint.containerId === containerId).map((a) => a.endpoint);
+    return this.localAttachments(containerId).map((a) => a.endpoint);
+  }
+
+  /** This host's attachments of a container: its endpoints with their interface names. */
+  localAttachments(containerId: string): Attachment[] {
+    return [...this.attached.values()].filter((a) => a.endpoint.containerId === containerId);
+  }
+
+  /**
+   * Remove an endpoint by container name wherever it lives, without its owner's help: what
+   * `network disconnect -f` does for an endpoint whose container or host is gone.
+   */
+  async forceRemove(net: NetworkRecord, name: string): Promise<boolean> {
+    const scope = this.networks.scopeOf(net);
+    const stale = (await scope.endpoints.catchUp(keys.networkEndpoints(net.id))).filter((e) => e.name === name || e.containerId === name);
+    for (const ep of stale) {
+      if (this.attached.has(ep.id)) {
+        await this.leave(ep);
+        continue;
+      }
+      await scope.store.delete(keys.endpoint(net.id, ep.id));
+      await scope.ipam.releaseAddress(net.id, ep.ipv4.split('/')[0]!);
+      const nameKey = keys.endpointName(net.id, ep.name);
+      const owner = await scope.store.get(nameKey);
+      if (owner?.value === ep.id) await scope.store.delete(nameKey, owner.revision);
+    }
+    await scope.endpoints.catchUp(keys.networkEndpoints(net.id));
+    return stale.length > 0;
   }
 
   private driverFor(net: NetworkRecord): Driver {

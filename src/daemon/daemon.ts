@@ -117,6 +117,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
       {
         create: async (name) => (await createNetns(runner, name), netnsPath(name)),
         remove: (name) => deleteNetns(runner, name),
+        path: netnsPath,
       },
       resolver,
       { netnsPrefix: cfg.netnsPrefix, upstreams, searchDomains: [] },
@@ -136,7 +137,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
 
     const server = createApiServer(
       {
-        networks: networksBackend(networks),
+        networks: networksBackend({ networks, endpoints, containers, containerNetworking }),
         system: systemBackend({ cfg, vtep, counts }),
         containers: containersBackend({
           manager: containers,

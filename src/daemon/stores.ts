@@ -20,7 +20,7 @@ const backends: { readonly [S in StoreUrl['scheme']]: Opener<Extract<StoreUrl, {
   sqlite: (url) => openSqliteStore(url.path),
   etcd: (url, connectTimeoutMs) => openEtcdStore({ endpoints: url.endpoints, prefix: url.prefix, connectTimeoutMs }),
   zk: (url, connectTimeoutMs) => openZooKeeperStore({ servers: url.endpoints, prefix: url.prefix, connectTimeoutMs }),
-  consul: (url, connectTimeoutMs) => openConsulStore({ agent: url.endpoints[0]!, prefix: url.prefix, requestTimeoutMs: connectTimeoutMs }),
+  consul: (url, connectTimeoutMs) => openConsulStore({ agent: url.endpoints[0]!, prefix: url.prefix, connectTimeoutMs }),
 };
 
 export interface OpenClusterStoreOptions {
@@ -51,7 +51,8 @@ export async function openClusterStore(raw: string, opts: OpenClusterStoreOption
   for (let attempt = 1; ; attempt++) {
     const left = giveUpAfter - (Date.now() - started);
     try {
-      const store = await open(url, Math.max(250, Math.min(5_000, left)));
+      // Short attempts, so that a wait is reported while it lasts.
+      const store = await open(url, Math.max(250, Math.min(2_000, left / 2)));
       if (attempt > 1) log(`cluster store ${raw} reached after ${attempt} attempts`);
       return store;
     } catch (err) {

@@ -179,6 +179,24 @@ export class ContainerManager {
       .sort((a, b) => (parseRfc3339Ns(b.created) > parseRfc3339Ns(a.created) ? 1 : -1));
   }
 
+  /**
+   * Changes which networks the container is on (`network connect`/`disconnect`). `apply` runs
+   * under the container's lock, told whether it is running, so a live change cannot interleave
+   * with start or stop; the networks it returns are saved only if it succeeds.
+   */
+  async updateNetworks(
+    ref: string,
+    apply: (record: ContainerRecord, running: boolean) => Promise<Pick<ContainerRecord, 'networkMode' | 'endpointsConfig'>>,
+  ): Promise<void> {
+    const id = this.entry(ref).record.id;
+    await this.lock.run(id, async () => {
+      const entry = this.entry(id);
+      const next = await apply(structuredClone(entry.record), entry.run !== null);
+      entry.record = { ...entry.record, networkMode: next.networkMode, endpointsConfig: next.endpointsConfig };
+      await this.persist(entry);
+    });
+  }
+
   async start(ref: string): Promise<void> {
     const id = this.entry(ref).record.id;
     await this.lock.run(id, async () => {

@@ -97,6 +97,8 @@ export function docker(server: TestServer, args: readonly string[], env: Record<
       {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: server.dir, DOCKER_CONFIG: join(server.dir, 'docker-config'), ...env },
         timeout: 30_000,
+        // An attached docker CLI forwards SIGTERM to the container instead of exiting.
+        killSignal: "SIGKILL",
       },
       (err, stdout, stderr) => {
         const rc = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;

@@ -32,6 +32,8 @@ export interface ConsulStoreOptions {
   /** Default 'weft/v1/'. */
   readonly root?: string;
   readonly requestTimeoutMs?: number;
+  /** How long opening waits for the agent's first answer. Default 5 s. */
+  readonly connectTimeoutMs?: number;
   /** Longest wait of one blocking query (Consul's maximum is 10 minutes). Default 60 s. */
   readonly watchWaitSeconds?: number;
   /** Injected for tests. */
@@ -47,16 +49,16 @@ export async function openConsulStore(opts: ConsulStoreOptions): Promise<Store> 
   const prefix = (opts.prefix ?? '').replace(/^\/+|\/+$/g, '');
   const description = describeConsul(opts.agent, prefix);
   const host = opts.agent.host.includes(':') ? `[${opts.agent.host}]` : opts.agent.host;
-  const http = new ConsulHttp({
+  const http = (requestTimeoutMs: number) => new ConsulHttp({
     baseUrl: `http://${host}:${opts.agent.port}`,
     description,
-    requestTimeoutMs: opts.requestTimeoutMs ?? 5_000,
+    requestTimeoutMs,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
   const keyspace = (prefix === '' ? '' : `${prefix}/`) + (opts.root ?? 'weft/v1/');
   // One read proves the agent answers (and that it is Consul).
-  await http.list(keyspace);
-  return new ConsulStore(http, description, keyspace, opts.watchWaitSeconds ?? 60);
+  await http(opts.connectTimeoutMs ?? 5_000).list(keyspace);
+  return new ConsulStore(http(opts.requestTimeoutMs ?? 5_000), description, keyspace, opts.watchWaitSeconds ?? 60);
 }
 
 class ConsulStore implements Store {
