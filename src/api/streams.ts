@@ -1,5 +1,5 @@
 // Docker's stdio streams (docker-api.md §4): stdcopy framing, the hijacked 101 answer of attach and
-// exec start, and the pump between a hijacked socket and a process's stdio.
+// exec start, the pump between a hijacked socket and a process's stdio, and terminal sizes.
 //
 // Framing: without a TTY every chunk is an 8-byte header [stream, 0, 0, 0, length u32 BE] plus the
 // payload (1 = stdout, 2 = stderr); with a TTY the bytes go raw. The CLI picks its demuxer from its
@@ -7,7 +7,9 @@
 
 import type { Duplex, Writable } from 'node:stream';
 import { invalid } from '../errors.js';
+import type { TtySize } from '../runtime/terminal.js';
 import type { OutputChunk, StdioSession } from './backend.js';
+import { intQuery } from './http.js';
 import { API_VERSION, SERVER_HEADER } from './version.js';
 
 export const MULTIPLEXED_STREAM = 'application/vnd.docker.multiplexed-stream';
@@ -20,6 +22,26 @@ export function stdcopyFrame(stream: keyof typeof STREAM_ID, data: Buffer): Buff
   header[0] = STREAM_ID[stream];
   header.writeUInt32BE(data.length, 4);
   return Buffer.concat([header, data]);
+}
+
+/**
+ * A body's ConsoleSize ([rows, columns], set by the CLI for `-t` on a terminal) as a terminal
+ * size; undefined when absent or null. moby decodes it into [2]uint, so anything else is a 400.
+ */
+export function consoleSize(value: unknown): TtySize | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffff)) {
+    throw invalid(`invalid ConsoleSize: ${JSON.stringify(value)}: want [height, width]`);
+  }
+  return { rows: value[0] as number, cols: value[1] as number };
+}
+
+/** `h` and `w` of a resize: moby's strconv.Atoi, then an unsigned size. */
+export function resizeQuery(query: URLSearchParams): TtySize {
+  const rows = intQuery(query, 'h') ?? 0;
+  const cols = intQuery(query, 'w') ?? 0;
+  if (rows < 0 || cols < 0 || rows > 0xffff || cols > 0xffff) throw invalid(`invalid terminal size: ${rows}x${cols}`);
+  return { rows, cols };
 }
 
 export const encodeChunk = (chunk: OutputChunk, tty: boolean): Buffer => (tty ? chunk.data : stdcopyFrame(chunk.stream, chunk.data));

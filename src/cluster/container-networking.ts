@@ -11,7 +11,7 @@ import type {
   ContainerNetworking as RuntimeNetworking,
   EndpointRequest as EndpointSettingsRequest,
 } from '../runtime/networking.js';
-import type { NetworkService } from './networks.js';
+import { isGatewayBridge, type NetworkService } from './networks.js';
 
 /** The OS side this needs: namespaces, and the DNS sockets inside them. */
 export interface NamespaceOps {
@@ -56,7 +56,10 @@ export class ContainerNetworking implements RuntimeNetworking {
     let dnsAttached = false;
     try {
       const attachable = wanted.filter((w) => w.net.driver === 'overlay' || w.net.driver === 'bridge');
-      for (const [i, w] of attachable.entries()) {
+      // Overlay-only containers get their way out through the gateway bridge, as in Docker.
+      const gateway = attachable.length > 0 && attachable.every((w) => w.net.driver === 'overlay');
+      const plan = gateway ? [...attachable, { net: await this.networks.ensureGatewayBridge(), settings: { aliases: [] } }] : attachable;
+      for (const [i, w] of plan.entries()) {
         joined.push(
           await this.endpoints.join(w.net, {
             containerId: c.id,
@@ -65,7 +68,7 @@ export class ContainerNetworking implements RuntimeNetworking {
             preferredIp: w.settings.ipv4Address || undefined,
             containerNs: nsName,
             ifName: `eth${i}`,
-            defaultRoute: i === 0,
+            defaultRoute: i === (gateway ? plan.length - 1 : 0),
           }),
         );
       }
@@ -80,7 +83,7 @@ export class ContainerNetworking implements RuntimeNetworking {
       const options = userDefined ? ['ndots:0'] : [];
       return {
         netnsPath: nsPath,
-        hosts: hostsFile(c.hostname, joined.map((e) => e.ipv4.split('/')[0]!)),
+        hosts: hostsFile(c.hostname, joined.slice(0, attachable.length).map((e) => e.ipv4.split('/')[0]!)),
         resolvConf: resolvConf(servers, this.opts.searchDomains, options),
       };
     } catch (err) {
@@ -132,8 +135,8 @@ export class ContainerNetworking implements RuntimeNetworking {
   /** Endpoints of a container on this host, with their networks, for inspect and ps. */
   async attachments(containerId: string): Promise<{ network: NetworkRecord; endpoint: EndpointRecord }[]> {
     const out: { network: NetworkRecord; endpoint: EndpointRecord }[] = [];
-    for (const endpoint of this.endpoints.localEndpoints(containerId)) {
-      out.push({ network: await this.networks.get(endpoint.networkId), endpoint });
+    for (const a of this.endpoints.localAttachments(containerId)) {
+      if (!isGatewayBridge(a.network)) out.push({ network: a.network, endpoint: a.endpoint });
     }
     return out;
   }

@@ -13,6 +13,14 @@ export const OVERLAY_MTU_OVERHEAD = 50;
 const DEFAULT_UNDERLAY_MTU = 1500;
 const MTU_OPTION = 'com.docker.network.driver.mtu';
 
+/**
+ * Docker's docker_gwbridge: a local bridge that gives containers on overlay networks their way
+ * out (default route, NAT), its containers isolated from each other. Made on first need. It is
+ * plumbing, not a network containers are "on": no DNS names, not shown in a container's networks.
+ */
+export const GATEWAY_BRIDGE = 'docker_gwbridge';
+export const isGatewayBridge = (net: NetworkRecord) => net.scope === 'local' && net.name === GATEWAY_BRIDGE;
+
 export const newId = () => randomBytes(32).toString('hex');
 export const rfc3339Nano = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 
@@ -38,6 +46,36 @@ export class NetworkService {
       if (!have.has(name)) {
         await this.createRecord(local, { ...base, name, driver, ipam: { driver: 'default', options: {}, config: [] }, options: {} });
       }
+    }
+  }
+
+  async ensureGatewayBridge(): Promise<NetworkRecord> {
+    const local = this.scopes.local;
+    const find = () => local.networks.values().find(isGatewayBridge);
+    const existing = find() ?? (await local.networks.catchUp(keys.networks), find());
+    if (existing) return existing;
+    try {
+      return await this.createRecord(local, {
+        name: GATEWAY_BRIDGE,
+        driver: 'bridge',
+        internal: false,
+        attachable: false,
+        ingress: false,
+        enableIPv6: false,
+        ipam: { driver: 'default', options: {}, config: [] },
+        options: {
+          'com.docker.network.bridge.name': GATEWAY_BRIDGE,
+          'com.docker.network.bridge.enable_icc': 'false',
+          'com.docker.network.bridge.enable_ip_masquerade': 'true',
+        },
+        labels: {},
+      });
+    } catch (err) {
+      // Two joins on this host raced to make it: the other one's will do.
+      await local.networks.catchUp(keys.networks);
+      const made = find();
+      if (made) return made;
+      throw err;
     }
   }
 

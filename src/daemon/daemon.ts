@@ -10,7 +10,7 @@ import { ContainerNetworking } from '../cluster/container-networking.js';
 import { EndpointService } from '../cluster/endpoints.js';
 import { Membership } from '../cluster/membership.js';
 import { NameTable } from '../cluster/name-table.js';
-import { NetworkService } from '../cluster/networks.js';
+import { isGatewayBridge, NetworkService } from '../cluster/networks.js';
 import { Scope } from '../cluster/scope.js';
 import type { NetworkDriverName } from '../cluster/types.js';
 import {
@@ -99,8 +99,10 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
       drivers,
       { name: cfg.hostname, vtep },
       {
-        endpointUp: (ep, net) =>
-          names.setEndpoint({ id: ep.id, networkId: ep.networkId, networkName: net.name, containerId: ep.containerId, name: ep.name, aliases: ep.aliases, ip: ep.ipv4 }),
+        endpointUp: (ep, net) => {
+          if (isGatewayBridge(net)) return;
+          names.setEndpoint({ id: ep.id, networkId: ep.networkId, networkName: net.name, containerId: ep.containerId, name: ep.name, aliases: ep.aliases, ip: ep.ipv4 });
+        },
         endpointDown: (ep) => names.removeEndpoint(ep.id),
       },
       (err, what) => log.error({ err: err.message }, what),

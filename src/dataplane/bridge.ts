@@ -21,6 +21,8 @@ export interface BridgeNetworkSpec {
   readonly mtu: number;
   readonly masquerade: boolean;
   readonly internal: boolean;
+  /** Docker's enable_icc: false isolates the bridge's containers from each other. Default true. */
+  readonly icc?: boolean;
 }
 
 export interface BridgeRef {
@@ -78,7 +80,7 @@ export class BridgeDataplane {
     const gatewayCidr = `${gw.ip}/${gw.prefixLen}`;
     const subnet = v.networkCidr(spec.subnet);
     const mtu = v.mtu(spec.mtu);
-    const desiredRules = bridgeRules({ bridgeName: name, subnet, masquerade: spec.masquerade, internal: spec.internal });
+    const desiredRules = bridgeRules({ bridgeName: name, subnet, masquerade: spec.masquerade, internal: spec.internal, icc: spec.icc });
     return this.serial.run(hostNs ?? '', async () => {
       const [link, forward, saved] = await Promise.all([
         readLink(this.runner, hostNs, name),

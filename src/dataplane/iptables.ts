@@ -21,6 +21,8 @@ export interface BridgeRuleOptions {
   readonly subnet: string;
   readonly masquerade: boolean;
   readonly internal: boolean;
+  /** Whether containers on the bridge may talk to each other (Docker's enable_icc); default true. */
+  readonly icc?: boolean;
 }
 
 export const ruleComment = (bridgeName: string): string => `weft:${bridgeName}`;
@@ -45,6 +47,8 @@ export function bridgeRules(o: BridgeRuleOptions): Rule[] {
     { table: 'filter', chain: 'FORWARD', spec: `-o ${br} -m conntrack --ctstate RELATED,ESTABLISHED ${c} -j ACCEPT`, position: 'append' },
   ];
   if (o.masquerade) rules.push({ table: 'nat', chain: 'POSTROUTING', spec: `-s ${o.subnet} ! -o ${br} ${c} -j MASQUERADE`, position: 'append' });
+  // Bridged traffic passes FORWARD too (bridge-nf-call-iptables is on in new namespaces).
+  if (o.icc === false) rules.unshift({ table: 'filter', chain: 'FORWARD', spec: `-i ${br} -o ${br} ${c} -j DROP`, position: 'insert' });
   return rules;
 }
 

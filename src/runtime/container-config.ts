@@ -56,9 +56,13 @@ export function mergeCreateConfig(req: ContainerCreateConfig, image: ImageConfig
   return { config, path: argv[0], args: argv.slice(1) };
 }
 
-/** The environment of a container process: Docker's defaults, then the container's Env. */
-export function processEnv(config: ContainerConfig, home: string, extra: readonly string[] = []): string[] {
-  const defaults = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${config.hostname}`, ...(config.tty ? ['TERM=xterm'] : [])];
+/**
+ * The environment of a container process: Docker's defaults, then the container's Env, then
+ * `extra` (an exec's Env). TERM=xterm comes with the process's own terminal (`tty`): an exec's
+ * Tty decides for the exec, as in moby's CreateDaemonEnvironment.
+ */
+export function processEnv(config: ContainerConfig, home: string, extra: readonly string[] = [], tty = config.tty): string[] {
+  const defaults = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${config.hostname}`, ...(tty ? ['TERM=xterm'] : [])];
   const env = mergeEnv(mergeEnv(defaults, config.env), extra);
   if (!env.some((e) => envKey(e) === 'HOME')) env.push(`HOME=${home}`);
   return env;

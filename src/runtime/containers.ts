@@ -22,6 +22,7 @@ import { spawnExec, startSandbox, type ExecProcess, type SandboxProcess } from '
 import { parseSignal } from './signals.js';
 import { StdioHub, type AttachOptions, type Attachment } from './stdio-hub.js';
 import { AsyncQueue, KeyedMutex } from './sync.js';
+import { NO_SIZE, type TtySize } from './terminal.js';
 import { formatNsTrimmed, nowNs, parseRfc3339Ns } from './timestamps.js';
 import type {
   ContainerCreateConfig, ContainerEvent, ContainerEventAction, ContainerRecord, ContainerState, LogEntry,
@@ -45,6 +46,10 @@ export interface ExecOptions {
   /** Default: the container's WorkingDir or `/`. */
   readonly workingDir?: string;
   readonly attachStdin?: boolean;
+  /** A pseudo-terminal (stderr merged into it) instead of pipes. */
+  readonly tty?: boolean;
+  /** The terminal's initial size (ConsoleSize). */
+  readonly consoleSize?: TtySize;
 }
 
 type Waiter = (r: WaitResult) => void;
@@ -152,6 +157,7 @@ export class ContainerManager {
         resolvConfPath: paths.resolvConfFile,
         logPath: paths.logFile,
         restartCount: 0,
+        ...(req.consoleSize ? { consoleSize: req.consoleSize } : {}),
         ...(req.extras !== undefined ? { extras: req.extras } : {}),
       };
       await this.store.create(record);
@@ -342,6 +348,17 @@ export class ContainerManager {
     return entry.hub.attach(opts);
   }
 
+  /**
+   * Sets the window size of a running Tty container's terminal (SIGWINCH to its foreground
+   * programs). Nothing for a container without a Tty or not running: the CLI resizes right after
+   * start, when a short-lived container may be gone already.
+   */
+  async resize(ref: string, size: TtySize): Promise<void> {
+    const entry = this.entry(ref);
+    if (!entry.run || !entry.record.config.tty) return;
+    await entry.run.proc.resize(size);
+  }
+
   /** Runs a program inside a running container (all its namespaces, its root). */
   async exec(ref: string, opts: ExecOptions): Promise<ExecProcess> {
     const entry = this.entry(ref);
@@ -351,7 +368,7 @@ export class ContainerManager {
     const paths = this.store.paths(entry.record.id);
     const layers = [paths.upperDir, this.images.get(entry.record.imageId).rootfs];
     const user = await resolveUser(layers, opts.user ?? entry.record.config.user);
-    const env = processEnv(entry.record.config, user.home, opts.env ?? []);
+    const env = processEnv(entry.record.config, user.home, opts.env ?? [], opts.tty ?? false);
     const workingDir = opts.workingDir || entry.record.config.workingDir || '/';
     await checkExecutable(layers, opts.cmd[0], envValue(env, 'PATH') ?? '', workingDir);
     const proc = spawnExec({
@@ -362,6 +379,7 @@ export class ContainerManager {
       workingDir,
       user: entry.record.config.user || opts.user ? user : null,
       openStdin: opts.attachStdin ?? false,
+      tty: opts.tty ? opts.consoleSize ?? NO_SIZE : null,
     });
     this.emit('exec_start', entry.record, { execCommand: opts.cmd.join(' ') });
     return proc;
@@ -379,7 +397,7 @@ export class ContainerManager {
     let env: string[];
     try {
       user = await resolveUser(layers, record.config.user);
-      env = processEnv(record.config, user.home);
+      env = processEnv(record.config, user.home, [], record.config.tty);
       await checkExecutable(layers, record.path, envValue(env, 'PATH') ?? '', workingDir);
     } catch (err) {
       const exitCode = /permission denied/.test(String(err)) ? 126 : 127;
@@ -411,6 +429,7 @@ export class ContainerManager {
         user: record.config.user ? user : null,
         argv: [record.path, ...record.args],
         openStdin: record.config.openStdin,
+        tty: record.config.tty ? record.consoleSize ?? NO_SIZE : null,
       });
     } catch (err) {
       log?.close();

@@ -13,4 +13,5 @@ export type { ExecProcess } from './sandbox-process.js';
 export { dockerState, dockerConfig, dockerInspectBase, psCommand, psStatus } from './docker-shapes.js';
 export { parseApiTimestamp, formatNs, formatNsTrimmed, ZERO_TIME } from './timestamps.js';
 export { parseSignal } from './signals.js';
+export type { TtySize } from './terminal.js';
 export type * from './types.js';

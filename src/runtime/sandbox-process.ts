@@ -6,12 +6,16 @@
 //   unshare --mount --uts --ipc               the container's mount, UTS and IPC namespaces
 //   bash -c SETUP                             closes inherited fds; hostname; overlay root; /dev;
 //                                             /sys; /etc files
+//   [script … setpriv --pdeathsig KILL]       Tty only: the pty relay (terminal.ts); its child
+//                                             has the slave as stdio and controlling terminal
 //   unshare --pid                             children of the next program get a new PID ns
 //   sh -c REAPER ──fork──►  setpriv --pdeathsig KILL        (dies with the reaper)
-//     reports the child's   sh -c PID1                      mounts /proc (it is in the new PID ns)
-//     PID, waits, exits     env --default-signal -i <env>
-//     with its status       unshare --root=<rootfs> --wd=<dir> [--setuid --setgid]
-//     (128+n if killed)     <cmd…>    ← PID 1 of the container, State.Pid
+//     reports the child's   sh -c PID1                      mounts /proc (it is in the new PID ns);
+//     PID, waits, exits                                     Tty: sets the window size
+//     with its status       [setsid --ctty]                 Tty: a session of its own, on the pty
+//     (128+n if killed)     env --default-signal -i <env>
+//                           unshare --root=<rootfs> --wd=<dir> [--setuid --setgid]
+//                           <cmd…>    ← PID 1 of the container, State.Pid
 //
 // Why this shape:
 // - Every mount is made inside the container's mount namespace, so the machine's mount table
@@ -26,6 +30,10 @@
 //   joins that namespace through PID 1, so no namespace file is kept.
 // - sh starts background commands with SIGINT and SIGQUIT ignored, and an ignored signal cannot
 //   be trapped later; `env --default-signal` gives the container default dispositions.
+// - With a Tty, the relay's child (the reaper) holds the pty as its controlling terminal; PID 1
+//   takes it over (setsid --ctty steals it, as root may), so the terminal's signals (^C, ^Z,
+//   SIGWINCH, hang-up) reach the container's programs and never the reaper, and a shell as PID 1
+//   gets job control. The relay sits outside the PID namespace, so the program is still PID 1.
 // - Setup diagnostics go to fd 3, never to the container's stderr; fd 3 also carries the
 //   "ready <pid>" and "started" lines, and is closed before the container's program runs.
 // - The container's environment is passed as `env -i` arguments, never to the helper shells
@@ -35,6 +43,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { hostPath, hostTool } from './os-commands.js';
 import { exitCodeFor } from './signals.js';
+import { NO_SIZE, TerminalResizer, ptyRelayArgv, type TtySize } from './terminal.js';
 import type { OutputStream } from './types.js';
 
 // weftd may have inherited descriptors without close-on-exec (from whoever started it); a
@@ -66,6 +75,10 @@ for d in null zero full random urandom tty; do
 done
 mkdir "$R/dev/pts" "$R/dev/shm" || fail "cannot create /dev/pts and /dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec devpts "$R/dev/pts" || fail "cannot mount /dev/pts"
+# Seen from outside the container root but inside its mount namespace (where the pty relay of a
+# Tty container or exec runs), /dev/pts and /dev/ptmx are the container's instance too: its
+# terminals are then /dev/pts/N inside the container.
+mount --bind "$R/dev/pts" /dev/pts && mount --bind "$R/dev/pts/ptmx" /dev/ptmx || fail "cannot bind /dev/pts"
 mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$R/dev/shm" || fail "cannot mount /dev/shm"
 ln -s pts/ptmx "$R/dev/ptmx" && ln -s /proc/self/fd "$R/dev/fd" && ln -s /proc/self/fd/0 "$R/dev/stdin" &&
   ln -s /proc/self/fd/1 "$R/dev/stdout" && ln -s /proc/self/fd/2 "$R/dev/stderr" || fail "cannot populate /dev"
@@ -102,12 +115,16 @@ wait $!
 
 // PID 1 before it becomes the container's program. /proc must be mounted by a member of the new
 // PID namespace (proc shows the namespace of the process that mounts it); the mount command
-// this shell forks is one.
+// this shell forks is one. $2 $3: the terminal's rows and columns (0 0: leave them), on stdin,
+// which then is the pty: set before the program starts, so it sees its ConsoleSize at once.
 const PID1 = String.raw`
 mount -t proc -o nosuid,nodev,noexec proc "$1/proc" || { echo "cannot mount /proc" >&3; exit 1; }
+if [ "$2" != 0 ] && [ "$3" != 0 ]; then
+  stty rows "$2" cols "$3" || { echo "cannot set the terminal size" >&3; exit 1; }
+fi
 echo started >&3
 exec 3>&-
-shift
+shift 3
 exec "$@"
 `;
 
@@ -131,6 +148,8 @@ export interface SandboxSpec {
   /** Program and arguments. */
   readonly argv: readonly string[];
   readonly openStdin: boolean;
+  /** A pseudo-terminal of this size (Config.Tty; stderr merged into it), or null for pipes. */
+  readonly tty: TtySize | null;
 }
 
 export interface SandboxProcess {
@@ -139,6 +158,8 @@ export interface SandboxProcess {
   readonly stdin: Writable | null;
   /** All output from the start: what came before the handler was set is delivered first. */
   onOutput(handler: (stream: OutputStream, data: Buffer) => void): void;
+  /** Sets the terminal's window size; nothing without a Tty or once the process is gone. */
+  resize(size: TtySize): Promise<void>;
   /** Resolves once the process has exited and its output is drained: Docker's exit code. */
   readonly exited: Promise<number>;
   /** Kills the whole container (SIGKILL to PID 1); used to undo a start that failed later. */
@@ -172,6 +193,16 @@ function enterRootArgv(mountPoint: string, workingDir: string, env: readonly str
 export function sandboxArgv(spec: SandboxSpec): string[] {
   const unshare = hostTool('unshare');
   const sh = hostTool('sh');
+  const setpriv = hostTool('setpriv');
+  const size = spec.tty ?? NO_SIZE;
+  const pidNamespace = [
+    unshare, '--pid', '--',
+    sh, '-c', REAPER, 'weft-reaper',
+    setpriv, '--pdeathsig', 'KILL', '--',
+    sh, '-c', PID1, 'weft-pid1', spec.mountPoint, String(size.rows), String(size.cols),
+    ...(spec.tty ? [hostTool('setsid'), '--ctty', '--'] : []),
+    ...enterRootArgv(spec.mountPoint, spec.workingDir, spec.env, spec.user, spec.argv),
+  ];
   return [
     '--pdeathsig', 'KILL', '--',
     ...(spec.netnsPath ? [hostTool('nsenter'), `--net=${spec.netnsPath}`, '--'] : []),
@@ -179,18 +210,17 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     hostTool('bash'), '--norc', '--noprofile', '-c', SETUP, 'weft-init',
     spec.hostname, spec.domainname, spec.lowerDir, spec.upperDir, spec.workDir, spec.mountPoint,
     spec.etcFilesDir, spec.workingDir,
-    unshare, '--pid', '--',
-    sh, '-c', REAPER, 'weft-reaper',
-    hostTool('setpriv'), '--pdeathsig', 'KILL', '--',
-    sh, '-c', PID1, 'weft-pid1', spec.mountPoint,
-    ...enterRootArgv(spec.mountPoint, spec.workingDir, spec.env, spec.user, spec.argv),
+    // The relay's child is forked, so it needs a parent-death signal of its own.
+    ...(spec.tty ? ptyRelayArgv([setpriv, '--pdeathsig', 'KILL', '--', ...pidNamespace]) : pidNamespace),
   ];
 }
 
 /** Starts the container's process; resolves once PID 1 exists in its final namespaces. */
 export async function startSandbox(spec: SandboxSpec): Promise<SandboxProcess> {
   const child = spawn(hostTool('setpriv'), sandboxArgv(spec), {
-    stdio: [spec.openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
+    // A terminal's relay reads a pipe weftd never closes when stdin is not open: an ended stdin
+    // would be an EOF character on the terminal (terminal.ts).
+    stdio: [spec.openStdin || spec.tty ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
     env: { PATH: hostPath() },
     // Its own session: a Ctrl-C at weftd's terminal must not reach containers.
     detached: true,
@@ -201,6 +231,8 @@ export async function startSandbox(spec: SandboxSpec): Promise<SandboxProcess> {
   child.stdout!.on('data', (b: Buffer) => output.push('stdout', b));
   child.stderr!.on('data', (b: Buffer) => output.push('stderr', b));
   const exited = childExit(child);
+  let gone = false;
+  void exited.then(() => (gone = true));
   let pid: number;
   try {
     pid = await readyPid(child);
@@ -219,6 +251,8 @@ export async function startSandbox(spec: SandboxSpec): Promise<SandboxProcess> {
     pid,
     stdin: spec.openStdin ? child.stdin : null,
     onOutput: (handler) => output.setHandler(handler),
+    // The relay is the spawned process itself (every step before it is an exec).
+    resize: terminalResize(spec.tty !== null, () => (gone ? null : child.pid ?? null), Promise.resolve(true)),
     exited,
     kill: () => {
       try {
@@ -228,6 +262,12 @@ export async function startSandbox(spec: SandboxSpec): Promise<SandboxProcess> {
       }
     },
   };
+}
+
+function terminalResize(tty: boolean, relay: () => number | null, ready: Promise<boolean>): (size: TtySize) => Promise<void> {
+  if (!tty) return async () => {};
+  const resizer = new TerminalResizer(relay, ready);
+  return (size) => resizer.resize(size);
 }
 
 class OutputBuffer {
@@ -294,8 +334,20 @@ function readyPid(child: ChildProcess): Promise<number> {
   });
 }
 
-const EXEC_WRAPPER = `${closeInheritedFds('0|1|2')}
+const EXEC_WRAPPER = (keep: string) => `${closeInheritedFds(keep)}
 exec "$@"`;
+
+// A Tty exec's program, started by the pty relay: the window size first (ConsoleSize), then
+// "started" on fd 3, which resizes wait for (the pty exists from then on).
+const EXEC_TTY = String.raw`
+if [ "$1" != 0 ] && [ "$2" != 0 ]; then
+  stty rows "$1" cols "$2" || { echo "cannot set the terminal size" >&2; exit 126; }
+fi
+echo started >&3
+exec 3>&-
+shift 2
+exec "$@"
+`;
 
 export interface ExecSpec {
   /** PID 1 of the container to enter. */
@@ -307,44 +359,92 @@ export interface ExecSpec {
   readonly workingDir: string;
   readonly user: { readonly uid: number; readonly gid: number } | null;
   readonly openStdin: boolean;
+  /** A pseudo-terminal of this size (stderr merged into it), or null for pipes. */
+  readonly tty: TtySize | null;
 }
 
 export interface ExecProcess {
-  /** The nsenter process on the host (its child is the program, inside the PID namespace). */
+  /**
+   * The nsenter process on the host (its child is the program, inside the PID namespace); with
+   * a Tty, the pty relay, whose end hangs the terminal up.
+   */
   readonly hostPid: number;
   readonly stdin: Writable | null;
   /**
    * Read these (or resume them) before awaiting anything else: Node discards a child's unread
-   * output when it exits.
+   * output when it exits. With a Tty, stdout carries the terminal's output.
    */
   readonly stdout: Readable;
   readonly stderr: Readable;
   /** Resolves once the program has exited and its output pipes have closed: its exit code. */
   readonly exited: Promise<number>;
-  /** Signals the host-side nsenter; the program itself ends with the container at the latest. */
+  /** Sets the terminal's window size (once the pty exists); nothing without a Tty. */
+  resize(size: TtySize): Promise<void>;
+  /** Signals hostPid; the program itself ends with the container at the latest. */
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** Runs a program in all of a running container's namespaces, its root and working directory. */
+/**
+ * Runs a program in all of a running container's namespaces, its root and working directory.
+ * With a Tty, as a container's PID 1 (see the top of this file): the relay runs in the
+ * container's mount namespace only (where /dev/ptmx is the container's) and outside its PID
+ * namespace, so the container's processes never see it; the program takes the terminal over
+ * (setsid --ctty) from the nsenter between them, which then gets none of its signals.
+ *
+ *   setpriv --pdeathsig KILL → nsenter --mount → script → nsenter --uts --ipc --net --pid
+ *   ──fork──► sh -c EXEC_TTY → setsid --ctty → env -i … → unshare --root … → <cmd…>
+ */
 export function spawnExec(spec: ExecSpec): ExecProcess {
+  const nsenter = hostTool('nsenter');
+  const target = ['--target', String(spec.pid)];
+  const enterRoot = enterRootArgv(spec.mountPoint, spec.workingDir, spec.env, spec.user, spec.argv);
+  const size = spec.tty ?? NO_SIZE;
   const args = [
     hostTool('setpriv'), '--pdeathsig', 'KILL', '--',
-    hostTool('nsenter'), '--target', String(spec.pid), '--mount', '--uts', '--ipc', '--net', '--pid', '--',
-    ...enterRootArgv(spec.mountPoint, spec.workingDir, spec.env, spec.user, spec.argv),
+    ...(spec.tty
+      ? [
+          nsenter, ...target, '--mount', '--',
+          ...ptyRelayArgv([
+            nsenter, ...target, '--uts', '--ipc', '--net', '--pid', '--',
+            hostTool('sh'), '-c', EXEC_TTY, 'weft-exec-tty', String(size.rows), String(size.cols),
+            hostTool('setsid'), '--ctty', '--', ...enterRoot,
+          ]),
+        ]
+      : [nsenter, ...target, '--mount', '--uts', '--ipc', '--net', '--pid', '--', ...enterRoot]),
   ];
-  const child = spawn(hostTool('bash'), ['--norc', '--noprofile', '-c', EXEC_WRAPPER, 'weft-exec', ...args], {
-    stdio: [spec.openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  const child = spawn(hostTool('bash'), ['--norc', '--noprofile', '-c', EXEC_WRAPPER(spec.tty ? '0|1|2|3' : '0|1|2'), 'weft-exec', ...args], {
+    // See startSandbox: a relay without an open stdin reads a pipe that never ends.
+    stdio: spec.tty ? ['pipe', 'pipe', 'pipe', 'pipe'] : [spec.openStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: { PATH: hostPath() },
     detached: true,
   });
+  const exited = childExit(child);
+  let gone = false;
+  void exited.then(() => (gone = true));
   return {
     hostPid: child.pid ?? 0,
     stdin: spec.openStdin ? child.stdin : null,
     stdout: child.stdout!,
     stderr: child.stderr!,
-    exited: childExit(child),
+    exited,
+    // With a Tty the spawned process is the relay (every step before it is an exec).
+    resize: terminalResize(spec.tty !== null, () => (gone ? null : child.pid ?? null),
+      spec.tty ? startedLine(child.stdio[3] as Readable) : Promise.resolve(false)),
     kill: (signal = 'SIGKILL') => {
       child.kill(signal);
     },
   };
+}
+
+/** True once `started` is read from a status pipe; false if it closes first. */
+function startedLine(status: Readable): Promise<boolean> {
+  return new Promise((resolve) => {
+    let text = '';
+    status.on('data', (b: Buffer) => {
+      text += b.toString('utf8');
+      if (/^started$/m.test(text)) resolve(true);
+    });
+    status.on('error', () => resolve(false));
+    status.on('close', () => resolve(false));
+  });
 }

@@ -2,6 +2,7 @@
 // persists them, docker-shapes.ts turns them into Docker's JSON.
 
 import type { EndpointRequest } from './networking.js';
+import type { TtySize } from './terminal.js';
 
 /** A validated `POST /containers/create` (the API maps Docker's JSON into this). */
 export interface ContainerCreateConfig {
@@ -23,6 +24,8 @@ export interface ContainerCreateConfig {
   readonly hostname?: string;
   readonly domainname?: string;
   readonly tty?: boolean;
+  /** HostConfig.ConsoleSize: the terminal's size at every start of a Tty container. */
+  readonly consoleSize?: TtySize;
   readonly openStdin?: boolean;
   readonly stdinOnce?: boolean;
   readonly attachStdin?: boolean;
@@ -108,6 +111,8 @@ export interface ContainerRecord {
   readonly resolvConfPath: string;
   readonly logPath: string;
   readonly restartCount: number;
+  /** The terminal's size at start (Tty only); absent = unset. */
+  readonly consoleSize?: TtySize;
   readonly extras?: unknown;
 }
 

@@ -12,7 +12,9 @@ import { parseFilters } from '../filters.js';
 import { boolQuery, intQuery, readJson, sendEmpty, sendJson } from '../http.js';
 import { route, type Route, type UpgradeContext } from '../router.js';
 import { parseContainerCreate, parseWaitCondition } from '../schemas/container.js';
-import { MULTIPLEXED_STREAM, RAW_STREAM, encodeChunk, pumpSession, writeUpgraded, writeWithBackpressure } from '../streams.js';
+import {
+  MULTIPLEXED_STREAM, RAW_STREAM, consoleSize, encodeChunk, pumpSession, resizeQuery, writeUpgraded, writeWithBackpressure,
+} from '../streams.js';
 import { containerSummary, containerToDocker } from '../views/container.js';
 
 /** An AbortSignal that fires when the client goes away before the response is complete. */
@@ -20,6 +22,11 @@ function clientGone(res: ServerResponse): AbortSignal {
   const abort = new AbortController();
   res.once('close', () => abort.abort());
   return abort.signal;
+}
+
+function hostConfigOf(body: unknown): Record<string, unknown> {
+  const h = (body as { HostConfig?: unknown } | null | undefined)?.HostConfig;
+  return h !== null && typeof h === 'object' ? (h as Record<string, unknown>) : {};
 }
 
 function timestampQuery(query: URLSearchParams, name: string): bigint | undefined {
@@ -63,8 +70,10 @@ export function containerRoutes(containers: ContainersBackend): Route[] {
 
   return [
     route('POST', '/containers/create', async ({ req, res, query }) => {
-      const config = parseContainerCreate(await readJson(req), query.get('name'));
-      const created = await containers.create(config);
+      const body = await readJson(req);
+      const config = parseContainerCreate(body, query.get('name'));
+      const size = config.tty ? consoleSize(hostConfigOf(body).ConsoleSize) : undefined;
+      const created = await containers.create(size ? { ...config, consoleSize: size } : config);
       sendJson(res, 201, { Id: created.id, Warnings: [...created.warnings] });
     }),
     route('GET', '/containers/json', async ({ res, query }) => {
@@ -103,7 +112,8 @@ export function containerRoutes(containers: ContainersBackend): Route[] {
       sendEmpty(res, 204);
     }),
     route('POST', '/containers/{id}/resize', async ({ res, params, query }) => {
-      await containers.resize(params.id!, intQuery(query, 'h') ?? 0, intQuery(query, 'w') ?? 0);
+      const size = resizeQuery(query);
+      await containers.resize(params.id!, size.rows, size.cols);
       sendEmpty(res, 200);
     }),
     route('POST', '/containers/{id}/wait', async ({ res, params, query }) => {

@@ -123,10 +123,7 @@ export function containersBackend(deps: ContainersBackendDeps): ContainersBacken
       const session: StdioSession = manager.attach(c.id, opts);
       return { tty: c.config.tty, session };
     },
-    // Weft gives containers no terminal (see the report on TTYs), so there is nothing to resize.
-    resize: async (ref) => {
-      manager.get(ref);
-    },
+    resize: (ref, height, width) => manager.resize(ref, { rows: height, cols: width }),
     createExec: async (ref, req) => {
       const c = manager.get(ref);
       if (c.state.status !== 'running') throw conflict(`container ${c.id} is not running`);
@@ -134,9 +131,7 @@ export function containersBackend(deps: ContainersBackendDeps): ContainersBacken
     },
     startExec: (id, { detach }) => execs.start(id, detach),
     inspectExec: async (id) => execs.view(id),
-    resizeExec: async (id) => {
-      execs.get(id);
-    },
+    resizeExec: (id, height, width) => execs.resize(id, { rows: height, cols: width }),
   } satisfies ContainersBackend;
 }
 

@@ -1,6 +1,9 @@
 // Exec instances (Docker's `exec create` → `exec start` → `exec inspect`): the runtime runs the
 // process; this keeps what the API reports about it between those calls. An instance's exit code
 // is recorded before its output ends, because the CLI inspects it as soon as the stream closes.
+// A resize before start sets the size a Tty instance's terminal starts with (the API passes the
+// ConsoleSize of create and start this way); a resize after its exit changes nothing, since the
+// CLI's first resize races with the start.
 
 import { randomBytes } from 'node:crypto';
 import { conflict, notFound } from '../../errors.js';
@@ -8,6 +11,7 @@ import type { ExecCreateRequest, ExecView, OutputChunk, StdioSession } from '../
 import type { ExecOptions } from '../../runtime/containers.js';
 import type { ExecProcess } from '../../runtime/sandbox-process.js';
 import { AsyncQueue } from '../../runtime/sync.js';
+import type { TtySize } from '../../runtime/terminal.js';
 
 interface ExecInstance {
   readonly id: string;
@@ -16,6 +20,9 @@ interface ExecInstance {
   state: 'created' | 'running' | 'exited';
   exitCode: number | null;
   pid: number;
+  /** The size last asked for before the process existed: the terminal starts with it. */
+  consoleSize: TtySize | null;
+  proc: ExecProcess | null;
 }
 
 /** Runs an exec in its container (the runtime's ContainerManager.exec). */
@@ -28,7 +35,7 @@ export class ExecRegistry {
 
   create(containerId: string, request: ExecCreateRequest): string {
     const id = randomBytes(32).toString('hex');
-    this.instances.set(id, { id, containerId, request, state: 'created', exitCode: null, pid: 0 });
+    this.instances.set(id, { id, containerId, request, state: 'created', exitCode: null, pid: 0, consoleSize: null, proc: null });
     return id;
   }
 
@@ -39,6 +46,7 @@ export class ExecRegistry {
     if (e.state === 'exited') throw conflict(`Error: Exec command ${id} has already run`);
     const r = e.request;
     e.state = 'running';
+    const startSize = e.consoleSize;
     let proc: ExecProcess;
     try {
       proc = await this.spawn(e.containerId, {
@@ -47,12 +55,17 @@ export class ExecRegistry {
         ...(r.user ? { user: r.user } : {}),
         ...(r.workingDir ? { workingDir: r.workingDir } : {}),
         attachStdin: !detach && r.attachStdin,
+        tty: r.tty,
+        ...(startSize ? { consoleSize: startSize } : {}),
       });
     } catch (err) {
       e.state = 'created';
       throw err;
     }
     e.pid = proc.hostPid;
+    e.proc = proc;
+    // A resize that came while the process was being started.
+    if (e.consoleSize !== startSize && e.consoleSize) void proc.resize(e.consoleSize).catch(() => {});
     const output = new AsyncQueue<OutputChunk>();
     for (const stream of ['stdout', 'stderr'] as const) {
       const wanted = !detach && (stream === 'stdout' ? r.attachStdout : r.attachStderr);
@@ -65,6 +78,7 @@ export class ExecRegistry {
       e.state = 'exited';
       e.exitCode = code;
       e.pid = 0;
+      e.proc = null;
       output.end();
     });
     if (detach) return null;
@@ -77,6 +91,13 @@ export class ExecRegistry {
         detach: () => output.end(),
       },
     };
+  }
+
+  /** Before start: the initial size; while running: the terminal's size; after: nothing. */
+  async resize(id: string, size: TtySize): Promise<void> {
+    const e = this.get(id);
+    if (e.proc) await e.proc.resize(size);
+    else if (e.state !== 'exited') e.consoleSize = size;
   }
 
   get(id: string): ExecInstance {

@@ -6,6 +6,7 @@ import type { NetworkRecord } from '../../cluster/types.js';
 import type { BridgeDataplane } from '../../dataplane/index.js';
 
 const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
+const ICC_OPTION = 'com.docker.network.bridge.enable_icc';
 
 export class BridgeDriver implements Driver {
   readonly name = 'bridge' as const;
@@ -28,6 +29,7 @@ export class BridgeDriver implements Driver {
         mtu: net.mtu,
         masquerade: !net.internal,
         internal: net.internal,
+        icc: net.options[ICC_OPTION] !== 'false',
       });
     }
     await this.dataplane.attach({ bridgeName, ...plugOf(a) });

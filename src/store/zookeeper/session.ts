@@ -8,6 +8,11 @@
 //   timeout) instead of sitting in the library's queue, where it would go out whenever the
 //   connection returned, long after its caller had given up.
 // - Expiry is final: the session's ephemeral nodes and watches are gone, and every request fails.
+// - node-zookeeper-client has no read timeout: a connection accepted by a server that never
+//   answers (one shutting down or still starting) would hang it for good. A health check drops
+//   a connection that has not completed its handshake in time, or (with pings on) that has
+//   heard nothing for two thirds of the session timeout, as the Java client does; the library
+//   then connects again.
 import zookeeper, { type Client, type Exception } from 'node-zookeeper-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreUnavailableError } from '../store.js';
@@ -61,18 +66,38 @@ export interface SessionOptions {
 
 export const zxidOf = (buf: Buffer): number => Number(buf.readBigUInt64BE(0));
 
+/** The library's ConnectionManager, as far as this module looks into it. */
+interface ConnectionManager {
+  state: number;
+  readonly zxid: Buffer;
+  readonly socket?: {
+    destroy(): void;
+    setTimeout(ms: number): void;
+    on(event: 'data', listener: () => void): void;
+  };
+}
+
+/** ConnectionManager.STATES.CONNECTING */
+const CONNECTING = 1;
+
 export class ZkSession {
   private expiredFlag = false;
   private closing = false;
   private disconnectedAt: number | undefined;
   private readonly expiryListeners = new Set<() => void>();
   private readonly stateWaiters = new Set<() => void>();
+  private readonly health: NodeJS.Timeout;
+  private connectingSince: number | undefined;
+  private heardAt = Date.now();
 
   private constructor(readonly client: Client, private readonly opts: SessionOptions) {
+    this.health = setInterval(() => this.checkHealth(), 250).unref();
     client.on('state', (state: { getCode(): number }) => {
       const code = state.getCode();
       if (code === zookeeper.State.SYNC_CONNECTED.getCode()) {
         this.disconnectedAt = undefined;
+        this.heardAt = Date.now();
+        this.manager().socket?.on('data', () => (this.heardAt = Date.now()));
         // After the library has armed its ping timer for this connection, which it does right
         // after announcing the state.
         if (opts.pings === false) setImmediate(() => this.silence());
@@ -152,7 +177,7 @@ export class ZkSession {
       // Requests queued when the session expires are never answered by the library.
       const unlisten = this.onExpired(() => finish(() => reject(new SessionExpiredError(this.id, true))));
       send(this.client, (err, value) => {
-        const zxid = zxidOf((this.client as unknown as { connectionManager: { zxid: Buffer } }).connectionManager.zxid);
+        const zxid = zxidOf(this.manager().zxid);
         finish(() => {
           if (!err) resolve({ value, zxid });
           else if (err.getCode() === Code.SESSION_EXPIRED) reject(new SessionExpiredError(this.id, true));
@@ -210,14 +235,38 @@ export class ZkSession {
 
   /** Stop the client from reconnecting, without telling the server anything. */
   abandon(): void {
-    const cm = (this.client as unknown as { connectionManager: { state: number; socket?: { destroy(): void } } }).connectionManager;
+    clearInterval(this.health);
+    const cm = this.manager();
     cm.state = -1; // CLOSING: the library then neither reconnects nor sends anything but a close
     cm.socket?.destroy();
   }
 
   /** Turn the client's idle pings off for this connection (see SessionOptions.pings). */
   private silence(): void {
-    const cm = (this.client as unknown as { connectionManager: { socket?: { setTimeout(ms: number): void } } }).connectionManager;
-    cm.socket?.setTimeout(0);
+    this.manager().socket?.setTimeout(0);
+  }
+
+  private checkHealth(): void {
+    const cm = this.manager();
+    const now = Date.now();
+    const timeout = this.client.getSessionTimeout();
+    if (cm.state === CONNECTING) {
+      this.connectingSince ??= now;
+      if (now - this.connectingSince > Math.max(1000, Math.min(5000, timeout / 3))) {
+        this.connectingSince = undefined;
+        cm.socket?.destroy(); // the library moves on to the next server
+      }
+      return;
+    }
+    this.connectingSince = undefined;
+    if (this.opts.pings !== false && this.connected && now - this.heardAt > (timeout * 2) / 3) {
+      this.heardAt = now;
+      cm.socket?.destroy();
+    }
+  }
+
+  /** node-zookeeper-client's connection manager: its state and socket are not public API. */
+  private manager(): ConnectionManager {
+    return (this.client as unknown as { connectionManager: ConnectionManager }).connectionManager;
   }
 }
