@@ -43,8 +43,51 @@ step host1 "network create -d overlay appnet"
 step host1 "network ls"
 step host2 "network ls"
 step host2 "network inspect appnet"
+# The interactive step, as the seed has it: `docker run -ti` wants a terminal, and there may be
+# none (CI has no standard input), so the CLI runs under script(1), which gives it a pseudo-
+# terminal of 24x80. This shell types each line into it once the prompt is back, as a user
+# would, and then prints what the terminal showed, with its control sequences and carriage
+# returns taken out.
+interactive_step() {
+  local host=$1 cmd=$2 line
+  shift 2
+  say "[$host] docker $cmd"
+  local screen='' seen=0 ch from to
+  coproc TERMINAL {
+    exec script --quiet --flush --return --command "stty rows 24 cols 80 && exec docker $(weft machine config "$host") $cmd" /dev/null 2>&1
+  }
+  local pid=$TERMINAL_PID
+  # Our own copies: bash unsets TERMINAL when the session ends, before its output is all read.
+  exec {from}<&"${TERMINAL[0]}" {to}>&"${TERMINAL[1]}"
+  # Reads the terminal until $1 (a bash regex) shows up after what was read before.
+  wait_for() {
+    local deadline=$((SECONDS + 60))
+    until [[ ${screen:seen} =~ $1 ]]; do
+      if IFS= read -r -d '' -N 1 -t 1 ch <&"$from"; then
+        screen+=$ch
+      elif [ $? -le 128 ] || [ $SECONDS -ge $deadline ]; then
+        echo "demo: no '$1' from the session; it showed:" >&2
+        printf '%s\n' "$screen" >&2
+        kill -KILL "$pid" 2>/dev/null || true
+        return 1
+      fi
+    done
+    seen=${#screen}
+  }
+  for line in "$@"; do
+    wait_for '/ # '
+    printf '%s\r' "$line" >&"$to"
+  done
+  # The session ends with the last line (`exit`): read the rest.
+  while IFS= read -r -d '' -N 1 ch <&"$from"; do screen+=$ch; done
+  exec {from}<&- {to}>&-
+  local rc=0
+  wait "$pid" || rc=$?
+  printf '%s' "$screen" | sed -e $'s/\e\\[[0-9;?]*[@-~]//g' -e $'s/\r$//' -e $'s/.*\r//'
+  [ -z "$screen" ] || [ "${screen: -1}" = $'\n' ] || echo
+  return "$rc"
+}
+
 step host1 "run -d --name mongo --net=appnet busybox httpd -f -p 80 -h /"
-step host2 "run -d --name box --net=appnet busybox sh -c 'ping -c 3 mongo; ping -c 3 mongo.appnet'"
-step host2 "wait box"
-step host2 "logs box"
+interactive_step host2 "run -ti --name box --net=appnet busybox sh" "ping -c 3 mongo" "ping -c 3 mongo.appnet" "exit"
 step host1 "inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' mongo"

@@ -14,10 +14,11 @@
 //   namespace, which weftd never enters (STYLE §8); Node can neither receive a master descriptor
 //   over a socket (SCM_RIGHTS) nor issue the ioctls (unlockpt, TIOCGPTN) to set one up itself.
 // - It needs no native module and no new dependency: util-linux (bsdutils) is already required.
-// What it costs: one relay process per terminal, and `script` turns the end of its stdin into
-// an EOF character (^D) for the program, after waiting for the program to read what it was sent.
-// That is what a user typing ^D does; Docker hangs the terminal up instead. A terminal without
-// an attached stdin gets a pipe weftd never closes, so it sees no EOF at all, as in Docker.
+// What it costs: one relay process per terminal (weftd holds pipes to it, the relay holds the
+// master), and `script` turns the end of its stdin into an EOF character (^D) for the program,
+// after waiting for the program to read what it was sent: what a user typing ^D does. A
+// terminal without an attached stdin gets a pipe weftd never closes, so it sees no EOF at all,
+// as in Docker (`docker run -dt busybox sh` keeps running).
 
 import { readdirSync, statSync } from 'node:fs';
 import { hostTool, runCommand } from './os-commands.js';
@@ -29,10 +30,6 @@ export interface TtySize {
 }
 
 export const NO_SIZE: TtySize = { rows: 0, cols: 0 };
-
-export function hasSize(size: TtySize): boolean {
-  return size.rows > 0 && size.cols > 0;
-}
 
 /** POSIX shell single quoting: `script` runs its command with `sh -c`. */
 export function shellQuote(arg: string): string {

@@ -49,13 +49,11 @@ export function assertWalkthrough(transcript: string): void {
       '[host2] docker network ls',
       '[host2] docker network inspect appnet',
       '[host1] docker run -d --name mongo --net=appnet busybox httpd -f -p 80 -h /',
-      "[host2] docker run -d --name box --net=appnet busybox sh -c 'ping -c 3 mongo; ping -c 3 mongo.appnet'",
-      '[host2] docker wait box',
-      '[host2] docker logs box',
+      '[host2] docker run -ti --name box --net=appnet busybox sh',
       "[host1] docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' mongo",
     ],
   );
-  const [ls1, ls2, create, ls1after, ls2after, inspect, runMongo, runBox, wait, logs, addr] = docker.map((s) => s.output);
+  const [ls1, ls2, create, ls1after, ls2after, inspect, runMongo, session, addr] = docker.map((s) => s.output);
   for (const ls of [ls1!, ls2!]) {
     assert.match(ls, /^NETWORK ID {5}NAME {6}DRIVER {4}SCOPE$/m);
     for (const [name, driver] of [['bridge', 'bridge'], ['host', 'host'], ['none', 'null']]) {
@@ -69,13 +67,18 @@ export function assertWalkthrough(transcript: string): void {
   assert.match(inspect!, /"Gateway": "10\.0\.0\.1"/);
   assert.match(inspect!, new RegExp(`"Id": "${id}"`));
   assert.match(runMongo!.trim(), /^[0-9a-f]{64}$/);
-  assert.match(runBox!.trim(), /^[0-9a-f]{64}$/);
-  assert.equal(wait!.trim(), '0');
-  assert.match(logs!, /^PING mongo \(10\.0\.0\.2\)/m);
-  assert.match(logs!, /^PING mongo\.appnet \(10\.0\.0\.2\)/m);
-  const replies = logs!.match(/^64 bytes from 10\.0\.0\.2: seq=\d+ ttl=64/gm) ?? [];
-  assert.equal(replies.length, 6, logs);
-  assert.match(logs!, /3 packets transmitted, 3 packets received, 0% packet loss/);
+  // The interactive session as the terminal showed it: each typed line at a prompt, its output
+  // under it, and nothing but text (no control sequences, no carriage returns).
+  assert.doesNotMatch(session!, /[\r\x1b]/);
+  assert.deepEqual(session!.split('\n').filter((l) => l.startsWith('/ # ')), [
+    '/ # ping -c 3 mongo', '/ # ping -c 3 mongo.appnet', '/ # exit',
+  ]);
+  assert.match(session!, /^\/ # ping -c 3 mongo\nPING mongo \(10\.0\.0\.2\)/m);
+  assert.match(session!, /^\/ # ping -c 3 mongo\.appnet\nPING mongo\.appnet \(10\.0\.0\.2\)/m);
+  const replies = session!.match(/^64 bytes from 10\.0\.0\.2: seq=\d+ ttl=64/gm) ?? [];
+  assert.equal(replies.length, 6, session);
+  assert.equal(session!.match(/^3 packets transmitted, 3 packets received, 0% packet loss$/gm)?.length, 2, session);
+  assert.match(session!, /\n\/ # exit\n?$/);
   assert.equal(addr!.trim(), '10.0.0.2');
 }
 

@@ -86,8 +86,9 @@ export function renderTerminal(raw: string): string {
       line[col++] = ch;
     }
   }
-  // The line being written is kept whole: it may end in a prompt's blank.
-  if (line.length > 0) lines.push(line.join(''));
+  // The line being written is kept whole (it may end in a prompt's blank), even when empty, so
+  // that a finished line shows its "\n".
+  lines.push(line.join(''));
   return lines.join('\n');
 }
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ContainerCreateConfig } from '../../src/runtime/types.js';
 import { shellQuote } from '../../src/runtime/terminal.js';
 import { TerminalOutput } from '../helpers/pty.js';
-import { makeFixture, type RuntimeFixture } from './fixture.js';
+import { eventually, makeFixture, type RuntimeFixture } from './fixture.js';
 
 let fx: RuntimeFixture;
 
@@ -38,10 +38,35 @@ async function startTty(cfg: Partial<ContainerCreateConfig> & { cmd: string[] })
   return { id: c.id, pid: fx.manager.get(c.id).state.pid, a, out, exited };
 }
 
-/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, tty_nr, …]. */
+/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, tty_nr, tpgid, …]. */
 function stat(pid: number): string[] {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return s.slice(s.lastIndexOf(')') + 2).split(' ');
+}
+
+function childOf(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+  assert.equal(children.length, 1, `children of ${pid}: ${children.join(' ')}`);
+  return Number(children[0]);
+}
+
+/** The command of the child of `pid` that is its terminal's foreground process group, if any. */
+function foregroundJob(pid: number): string | undefined {
+  let children: string[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return undefined;
+  }
+  for (const child of children) {
+    try {
+      const [, , pgrp, , , tpgid] = stat(Number(child));
+      if (pgrp === tpgid) return readFileSync(`/proc/${child}/comm`, 'utf8').trim();
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return undefined;
 }
 
 describe('Tty containers', () => {
@@ -80,7 +105,7 @@ describe('Tty containers', () => {
     await out.expect(/^got-winch\n41 121$/m);
     await out.expect(PROMPT);
     a.write(Buffer.from('sleep 100\r'));
-    await out.expect(/sleep 100\n/);
+    await eventually(() => foregroundJob(pid) === 'sleep', 'sleep to be the foreground job');
     a.write(Buffer.from('\x03'));
     await out.expect(/\^C\n\/ # $/);
     // The job died of SIGINT (130); the shell lives on.
@@ -140,9 +165,12 @@ describe('Tty exec', () => {
     // PID 1, the shell (a session of its own) and ps: no relay, no nsenter.
     assert.deepEqual(procs.map((p) => p[2]), ['sleep', 'sh', 'ps']);
     assert.equal(procs[1]![0], procs[1]![1]);
+    // On the host: the relay (script), its nsenter, and the shell under them.
+    const shellPid = childOf(childOf(p.hostPid));
     await p.resize({ rows: 50, cols: 150 });
     p.stdin!.write('stty size; sleep 100\r');
     await out.expect(/^50 150$/m);
+    await eventually(() => foregroundJob(shellPid) === 'sleep', 'sleep to be the foreground job');
     p.stdin!.write('\x03');
     await out.expect(PROMPT);
     p.stdin!.write('exit 4\r');

@@ -54,6 +54,10 @@ export class ConsulHttp {
     this.fetch = opts.fetch ?? globalThis.fetch;
   }
 
+  get description(): string {
+    return this.opts.description;
+  }
+
   /** GET /v1/kv/<key>: the entry, or undefined (404). */
   async get(key: string): Promise<Answer<ConsulEntry | undefined>> {
     const res = await this.request('GET', `/v1/kv/${encodeKey(key)}`, undefined, [404]);

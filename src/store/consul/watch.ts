@@ -3,8 +3,9 @@
 // (resync.ts) into puts (at each key's ModifyIndex) and deletes (at the answer's index). Every
 // change after one answer has a higher index than it, so events come in revision order.
 //
-// As Consul's documentation asks: an index that goes backwards (a restored snapshot, a new
-// leader) restarts from 0, and a failing agent is retried with backoff, not in a tight loop.
+// A failing agent is retried with backoff, not in a tight loop. An index that goes backwards
+// (Consul documents it for a restored snapshot) breaks the watch: revisions before and after
+// are no longer comparable, so the owner is told (onError) and relists.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventDelivery } from '../common/delivery.js';
 import { backoffMs } from '../common/retry.js';
@@ -63,8 +64,9 @@ export class ConsulWatch implements Watch {
       }
       if (this.delivery.closed) return;
       if (answer.index < this.index) {
-        this.index = 0; // went backwards: read everything again
-        continue;
+        this.delivery.fail(new Error(`${this.ctx.http.description}: Consul's index went back from ${this.index} to ` +
+          `${answer.index} (a restored snapshot?); list again and watch from the listing's revision`));
+        return;
       }
       if (answer.index === this.index) continue; // the wait ran out: nothing changed
       this.index = answer.index;

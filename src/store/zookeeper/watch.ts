@@ -103,7 +103,7 @@ export class ZkWatch implements Watch {
   }
 
   private kick(): void {
-    if (this.pumping || !this.started) return;
+    if (this.pumping || !this.started || this.delivery.closed) return;
     this.pumping = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.pump());
   }
 

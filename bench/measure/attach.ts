@@ -1,0 +1,40 @@
+// attach_ms: the data-plane part of joining an overlay network (sandbox ensured, peers
+// programmed, the container's veth plugged), timed inside weftd on the real `docker run` path.
+// Only weftd can time that: the benchmark reads it from weftd's log, as JSON lines (pino) that
+// carry a numeric `attachMs` field. Until weftd logs one, the figure is absent (see
+// bench/README.md, "Hooks wanted in weftd").
+import fs from 'node:fs';
+import { machineLog } from '../../src/lab/index.js';
+import type { Context, CoreLab } from '../context.js';
+import { median, percentile } from '../lib/stats.js';
+
+export function attachTimesFromLog(file: string): number[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('"attachMs"')) continue;
+    try {
+      const v = (JSON.parse(line) as { attachMs?: unknown }).attachMs;
+      if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return out;
+}
+
+export function measureAttach(ctx: Context, core: CoreLab): void {
+  const times = attachTimesFromLog(machineLog(ctx.lab.cfg, core.host1));
+  if (times.length === 0) {
+    ctx.notes.push('attach_ms_median is absent: weftd does not yet log its attach time (a JSON log line with a numeric "attachMs"; see bench/README.md)');
+    return;
+  }
+  ctx.samples.attach_ms = times;
+  ctx.figures.attach_ms_median = median(times);
+  ctx.figures.attach_ms_p95 = percentile(times, 95);
+}

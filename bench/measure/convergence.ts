@@ -1,0 +1,147 @@
+// Convergence: from the moment `docker run -d --name X --net appnet …` is invoked on one host
+// until X resolves in a container on another host, per cluster store; then, from the same
+// start, until the first ping to X's answered address succeeds from there.
+//
+// Each trial starts the probe (bench/tools/probe.ts `poll`) in the polling container's network
+// namespace and waits for its `ready` before invoking docker, so the probe's own start-up is
+// never timed. The probe sends an A query for X to 127.0.0.11 every 0.5 ms and stops at the
+// first answer carrying an A record; both sides read CLOCK_MONOTONIC, so the figure is the
+// probe's instant minus the orchestrator's instant just before spawning the CLI.
+//
+// Stores: sqlite (the lab's default, shared file) on host1 → host2; etcd and ZooKeeper on a pair
+// of hosts of their own, with the server in the lab's LAN namespace. A store whose backend this
+// weftd build lacks is reported absent, with a note.
+import type { Context, CoreLab } from '../context.js';
+import { probeScript } from '../context.js';
+import { nowNs, nsToMs, sleep } from '../lib/clock.js';
+import { inPidNet } from '../lib/lab.js';
+import { Background } from '../lib/proc.js';
+import { max, median, percentile } from '../lib/stats.js';
+import { startEtcdInLab, startZooKeeperInLab, type StoreServer } from '../lib/store-servers.js';
+import type { StoreKind } from '../params.js';
+import { parseProbe } from './util.js';
+
+interface PollResult {
+  ok: boolean;
+  why?: string;
+  ip?: string;
+  answerNs?: string;
+  pingNs?: string;
+  pingWhy?: string;
+  sent: number;
+  maxGapUs: number;
+  meanGapUs: number | null;
+}
+
+export interface Pair {
+  readonly runHost: string;
+  readonly pollHost: string;
+  readonly network: string;
+  readonly pollContainer: string;
+}
+
+interface Trials {
+  readonly convergence: number[];
+  readonly firstPing: number[];
+  readonly run: number[];
+  readonly maxGapUs: number[];
+  readonly failures: string[];
+}
+
+export async function convergenceTrials(ctx: Context, pair: Pair, count: number, tag: string): Promise<Trials> {
+  const { lab } = ctx;
+  const pollPid = await lab.containerPid(pair.pollHost, pair.pollContainer);
+  const out: Trials = { convergence: [], firstPing: [], run: [], maxGapUs: [], failures: [] };
+  for (let i = 0; i < count; i++) {
+    const name = `cv${tag}${i}`;
+    const probe = new Background(inPidNet(pollPid, [process.execPath, probeScript(), 'poll', '--name', name, '--interval-us', '500', '--deadline-ms', '15000', '--ping']));
+    try {
+      await probe.waitForLine((l) => l === 'ready', 15_000, 'convergence probe');
+      const t0 = nowNs();
+      const r = await lab.docker(pair.runHost, ['run', '-d', '--name', name, '--net', pair.network, 'busybox', 'sleep', '1000']);
+      if (r.code !== 0) throw new Error(`docker run exited ${r.code}: ${r.stderr.trim()}`);
+      out.run.push(r.ms);
+      const line = await probe.waitForLine((l) => l.startsWith('{'), 30_000, 'convergence probe result');
+      const res = parseProbe<PollResult>(line, 'convergence probe');
+      out.maxGapUs.push(res.maxGapUs);
+      if (!res.ok || res.answerNs === undefined) {
+        out.failures.push(`${name}: ${res.why}`);
+        continue;
+      }
+      out.convergence.push(nsToMs(BigInt(res.answerNs) - t0));
+      if (res.pingNs !== undefined) out.firstPing.push(nsToMs(BigInt(res.pingNs) - t0));
+      else out.failures.push(`${name}: resolved to ${res.ip} but no ping reply: ${res.pingWhy}`);
+    } finally {
+      await probe.wait(20_000);
+    }
+    await lab.dockerOk(pair.runHost, ['rm', '-f', name]);
+    // Let the removal reach the other host before the next trial starts.
+    await sleep(300);
+  }
+  return out;
+}
+
+function record(ctx: Context, store: StoreKind, t: Trials): void {
+  // The issue names the etcd figures without a suffix: etcd is the reference store.
+  const suffix = store === 'etcd' ? '' : `_${store}`;
+  ctx.figures[`convergence_ms_median${suffix}`] = median(t.convergence);
+  ctx.figures[`convergence_ms_p99${suffix}`] = percentile(t.convergence, 99);
+  ctx.figures[`first_ping_ms_median${suffix}`] = median(t.firstPing);
+  ctx.figures[`convergence_run_ms_median${suffix}`] = median(t.run);
+  ctx.samples[`convergence_ms_${store}`] = t.convergence;
+  ctx.samples[`first_ping_ms_${store}`] = t.firstPing;
+  ctx.details[`convergence_${store}`] = {
+    trials: t.convergence.length + t.failures.length,
+    failures: t.failures,
+    poll_max_gap_us: max(t.maxGapUs),
+    poll_median_max_gap_us: median(t.maxGapUs),
+  };
+  if (t.failures.length > 0) ctx.notes.push(`convergence on ${store}: ${t.failures.length} trial(s) failed: ${t.failures.slice(0, 3).join('; ')}`);
+}
+
+export async function measureConvergence(ctx: Context, core: CoreLab, store: StoreKind): Promise<void> {
+  const { lab, params } = ctx;
+  if (store === 'sqlite') {
+    ctx.log(`convergence on sqlite: ${params.convergenceSamples} trials ${core.host1} → ${core.host2}`);
+    const t = await convergenceTrials(ctx, { runHost: core.host1, pollHost: core.host2, network: core.network, pollContainer: 'cli' }, params.convergenceSamples, 'sq');
+    record(ctx, store, t);
+    // The unsuffixed first-ping figure is the default store's until etcd provides one.
+    ctx.figures.first_ping_ms_median ??= ctx.figures.first_ping_ms_median_sqlite ?? null;
+    return;
+  }
+  let server: StoreServer;
+  try {
+    server = store === 'etcd' ? await startEtcdInLab(lab) : await startZooKeeperInLab(lab);
+  } catch (err) {
+    ctx.notes.push(`convergence on ${store}: the ${store} server did not start in the lab (${String(err).slice(0, 300)}); its figures are absent`);
+    return;
+  }
+  const hosts = store === 'etcd' ? ['etcd1', 'etcd2'] : ['zk1', 'zk2'];
+  const made: string[] = [];
+  try {
+    try {
+      for (const h of hosts) {
+        await lab.createMachine(h, [`cluster-store=${server.url}`, `dns=${core.closedUpstream}`]);
+        made.push(h);
+      }
+    } catch (err) {
+      const why = String(err);
+      const missing = /backend is not available|not available in this build|unsupported/i.test(why);
+      ctx.notes.push(
+        missing
+          ? `convergence on ${store}: weftd has no ${store} backend yet ("${/cluster store [^\n]*/.exec(why)?.[0] ?? why.slice(0, 200)}"); its figures are absent`
+          : `convergence on ${store}: a host with --cluster-store ${server.url} did not start: ${why.slice(0, 400)}`,
+      );
+      return;
+    }
+    await lab.dockerOk(hosts[0]!, ['network', 'create', '-d', 'overlay', core.network]);
+    await lab.dockerOk(hosts[1]!, ['run', '-d', '--name', 'poller', '--net', core.network, 'busybox', 'sleep', '100000']);
+    ctx.log(`convergence on ${store}: ${params.convergenceSamplesOther} trials ${hosts[0]} → ${hosts[1]}`);
+    const t = await convergenceTrials(ctx, { runHost: hosts[0]!, pollHost: hosts[1]!, network: core.network, pollContainer: 'poller' }, params.convergenceSamplesOther, store.slice(0, 2));
+    record(ctx, store, t);
+  } finally {
+    // Their weftds would only add background load to the measurements after this one.
+    if (made.length > 0) await lab.removeMachines(made);
+    await server.stop();
+  }
+}
