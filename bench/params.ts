@@ -25,9 +25,8 @@ export interface Params {
   /** weft/dnsmasq pairs, alternated. */
   readonly dnsperfRepeats: number;
   readonly unknownQueries: number;
-  /** Convergence trials on the default store (sqlite) and on etcd / ZooKeeper. */
-  readonly convergenceSamples: number;
-  readonly convergenceSamplesOther: number;
+  /** Convergence trials per store (etcd carries the targets, so it gets as many as sqlite). */
+  readonly convergenceSamples: Readonly<Record<StoreKind, number>>;
   /** Containers on one host for the loaded-RSS figure. */
   readonly rssContainers: number;
   /** Which stores to measure convergence on (BENCH_STORES=sqlite,etcd,zookeeper). */
@@ -58,14 +57,13 @@ export function paramsFromEnv(): Params {
     runSamples: smoke ? 5 : 30,
     apiSamples: smoke ? 3 : 20,
     netCreateSamples: smoke ? 3 : 20,
-    iperfSeconds: smoke ? 2 : 10,
-    iperfRepeats: smoke ? 1 : 3,
+    iperfSeconds: smoke ? 2 : 6,
+    iperfRepeats: smoke ? 1 : 5,
     pingCount: smoke ? 5 : 50,
     dnsperfSeconds: smoke ? 2 : 5,
     dnsperfRepeats: smoke ? 1 : 3,
     unknownQueries: smoke ? 5 : 30,
-    convergenceSamples: smoke ? 5 : 100,
-    convergenceSamplesOther: smoke ? 3 : 50,
+    convergenceSamples: smoke ? { sqlite: 5, etcd: 5, zookeeper: 3 } : { sqlite: 100, etcd: 100, zookeeper: 50 },
     rssContainers: smoke ? 20 : 100,
     stores: stores as StoreKind[],
     only: only && only.length > 0 ? only : undefined,

@@ -29,7 +29,7 @@ const ROWS: readonly (Row | string)[] = [
   { key: 'run_ms_p95', what: 'docker run -d --net appnet (p95)', unit: 'ms', digits: 1 },
   { key: 'run_api_create_ms_median', what: '  of which API create (median)', unit: 'ms', digits: 1 },
   { key: 'run_api_start_ms_median', what: '  of which API start (median)', unit: 'ms', digits: 1 },
-  { key: 'cli_floor_ms_median', what: '  docker CLI floor: ps (median)', unit: 'ms', digits: 1 },
+  { key: 'cli_floor_ms_median', what: '  docker CLI floor: docker version (median)', unit: 'ms', digits: 1 },
   { key: 'attach_ms_median', what: 'overlay attach, data plane (median)', unit: 'ms', target: { op: '<=', value: 15 }, digits: 1 },
   { key: 'network_create_ms_median', what: 'docker network create -d overlay', unit: 'ms', target: { op: '<=', value: 20 }, docker: '91–114', digits: 1 },
   { key: 'convergence_ms_median', what: 'name resolves on host2, etcd (median)', unit: 'ms', target: { op: '<=', value: 25 }, docker: '100–165', digits: 1 },
@@ -39,6 +39,7 @@ const ROWS: readonly (Row | string)[] = [
   { key: 'convergence_ms_median_zookeeper', what: 'name resolves on host2, ZooKeeper (median)', unit: 'ms', digits: 1 },
   { key: 'convergence_ms_p99_zookeeper', what: 'name resolves on host2, ZooKeeper (p99)', unit: 'ms', digits: 1 },
   { key: 'first_ping_ms_median', what: 'first ping across hosts succeeds (median)', unit: 'ms', digits: 1 },
+  { key: 'first_reach_ms_median', what: '  first TCP SYN→RST across hosts, in-process (median)', unit: 'ms', digits: 1 },
   'Embedded DNS at 127.0.0.11 (dnsperf in a container netns; dnsmasq on 127.0.0.12 in the same netns as reference)',
   { key: 'dns_qps', what: 'weft, 20 in flight', unit: 'q/s', target: { op: '>=', value: 60_000 }, docker: '13k–19k', digits: 0 },
   { key: 'dns_avg_ms', what: 'weft, 20 in flight, average', unit: 'ms', target: { op: '<=', value: 0.3 }, docker: '1.0–1.2' },
@@ -52,7 +53,7 @@ const ROWS: readonly (Row | string)[] = [
   'weftd memory (VmRSS)',
   { key: 'weftd_rss_mb_idle', what: 'idle, no containers', unit: 'MB', digits: 1 },
   { key: 'weftd_rss_mb_100_containers', what: '100 containers on its host', unit: 'MB', target: { op: '<=', value: 80 }, digits: 1 },
-  { key: 'weftd_rss_mb_loaded', what: 'with weftd_rss_loaded_containers containers', unit: 'MB', digits: 1 },
+  { key: 'weftd_rss_mb_loaded', what: 'with {weftd_rss_loaded_containers} containers on its host', unit: 'MB', digits: 1 },
   'Scale (sqlite store; all-pairs reachability sampled)',
   { key: 'scale_hosts', what: 'hosts', unit: '', digits: 0 },
   { key: 'scale_containers', what: 'containers (total)', unit: '', digits: 0 },
@@ -87,7 +88,8 @@ export function renderTable(figures: Figures, smoke: boolean): string {
     }
     const v = figures[r.key];
     const target = r.target ? `${r.target.op === '<=' ? '≤' : '≥'} ${fmt(r.target.value)}` : '';
-    lines.push([r.what, fmt(v, r.digits), r.unit, target, r.docker ?? '', status(r, v)]);
+    const what = r.what.replace(/\{(\w+)\}/g, (_m, k: string) => fmt(figures[k], 0));
+    lines.push([what, fmt(v, r.digits), r.unit, target, r.docker ?? '', status(r, v)]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...lines.filter((l) => l.length > 1).map((l) => (l[i] ?? '').length)));
   const row = (cells: string[]) => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();

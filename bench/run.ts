@@ -54,7 +54,7 @@ async function versions(): Promise<Record<string, string>> {
     cpus: String(os.cpus().length),
     docker_cli: await first(['/usr/local/bin/docker', '--version']),
     iperf3: await first(['iperf3', '--version']),
-    dnsperf: (await run(['dnsperf', '-h'], { timeoutMs: 10_000 }).catch(() => undefined))?.stderr.match(/Version [\d.]+/)?.[0] ?? '?',
+    dnsperf: (await run(['dnsperf', '-H'], { timeoutMs: 10_000 }).then((r) => r.stdout + r.stderr).catch(() => '')).match(/Version [\d.]+/)?.[0] ?? '?',
     dnsmasq: await first(['dnsmasq', '--version']),
     weftd_command: process.env.WEFT_LAB_WEFTD ?? 'node bin/weftd',
   };
@@ -70,7 +70,7 @@ async function main(): Promise<number> {
   const environment: Record<string, unknown> = { ...(await versions()), loadavg_start: os.loadavg(), foreign_weftd_start: foreignWeftds(lab.name) };
   const phaseLoad: Record<string, number[]> = {};
   const phaseSeconds: Record<string, number> = {};
-  const wanted = (phase: string) => params.only === undefined || params.only.includes(phase);
+  const wanted = (phase: string) => params.only === undefined || phase === 'setup' || params.only.includes(phase);
 
   let interrupted: string | undefined;
   const onSignal = (sig: NodeJS.Signals) => {

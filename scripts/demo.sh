@@ -19,10 +19,19 @@ if [ "$KEEP" != 1 ]; then
   trap 'weft lab rm --lab "$WEFT_LAB" >&2 || true' EXIT
 fi
 
+# With a real store, it runs on a machine of its own, as the seed's key-value store does.
 engine_opts=()
 case "$STORE" in
   sqlite) ;;
-  *) echo "demo: STORE=$STORE is not supported yet (sqlite)" >&2; exit 2 ;;
+  etcd|zookeeper)
+    say "weft machine create kv"
+    weft machine create kv >&2
+    say "weft store start --machine kv $STORE"
+    url=$(weft store start --machine kv "$STORE")
+    echo "$url"
+    engine_opts=(--engine-opt "cluster-store=$url")
+    ;;
+  *) echo "demo: STORE must be sqlite, etcd or zookeeper, not $STORE" >&2; exit 2 ;;
 esac
 
 for h in host1 host2; do

@@ -1,6 +1,10 @@
 // Convergence: from the moment `docker run -d --name X --net appnet …` is invoked on one host
 // until X resolves in a container on another host, per cluster store; then, from the same
-// start, until the first ping to X's answered address succeeds from there.
+// start, until the answered address is first reached from there:
+//   first_reach: a TCP SYN to a closed port answered by RST, sent by the probe itself (no
+//     process start in the way: it shows when the data plane is ready);
+//   first_ping:  right after, iputils ping's first echo reply, as a user would see it; it holds
+//     ping's own start-up (exec, socket set-up: several ms on this machine kind).
 //
 // Each trial starts the probe (bench/tools/probe.ts `poll`) in the polling container's network
 // namespace and waits for its `ready` before invoking docker, so the probe's own start-up is
@@ -12,7 +16,7 @@
 // of hosts of their own, with the server in the lab's LAN namespace. A store whose backend this
 // weftd build lacks is reported absent, with a note.
 import type { Context, CoreLab } from '../context.js';
-import { probeScript } from '../context.js';
+import { timingProbe } from '../context.js';
 import { nowNs, nsToMs, sleep } from '../lib/clock.js';
 import { inPidNet } from '../lib/lab.js';
 import { Background } from '../lib/proc.js';
@@ -26,6 +30,7 @@ interface PollResult {
   why?: string;
   ip?: string;
   answerNs?: string;
+  reachNs?: string;
   pingNs?: string;
   pingWhy?: string;
   sent: number;
@@ -43,6 +48,7 @@ export interface Pair {
 interface Trials {
   readonly convergence: number[];
   readonly firstPing: number[];
+  readonly firstReach: number[];
   readonly run: number[];
   readonly maxGapUs: number[];
   readonly failures: string[];
@@ -51,10 +57,10 @@ interface Trials {
 export async function convergenceTrials(ctx: Context, pair: Pair, count: number, tag: string): Promise<Trials> {
   const { lab } = ctx;
   const pollPid = await lab.containerPid(pair.pollHost, pair.pollContainer);
-  const out: Trials = { convergence: [], firstPing: [], run: [], maxGapUs: [], failures: [] };
+  const out: Trials = { convergence: [], firstPing: [], firstReach: [], run: [], maxGapUs: [], failures: [] };
   for (let i = 0; i < count; i++) {
     const name = `cv${tag}${i}`;
-    const probe = new Background(inPidNet(pollPid, [process.execPath, probeScript(), 'poll', '--name', name, '--interval-us', '500', '--deadline-ms', '15000', '--ping']));
+    const probe = new Background(inPidNet(pollPid, timingProbe('poll', ['--name', name, '--interval-us', '500', '--deadline-ms', '15000', '--ping'])));
     try {
       await probe.waitForLine((l) => l === 'ready', 15_000, 'convergence probe');
       const t0 = nowNs();
@@ -69,6 +75,7 @@ export async function convergenceTrials(ctx: Context, pair: Pair, count: number,
         continue;
       }
       out.convergence.push(nsToMs(BigInt(res.answerNs) - t0));
+      if (res.reachNs !== undefined) out.firstReach.push(nsToMs(BigInt(res.reachNs) - t0));
       if (res.pingNs !== undefined) out.firstPing.push(nsToMs(BigInt(res.pingNs) - t0));
       else out.failures.push(`${name}: resolved to ${res.ip} but no ping reply: ${res.pingWhy}`);
     } finally {
@@ -87,9 +94,11 @@ function record(ctx: Context, store: StoreKind, t: Trials): void {
   ctx.figures[`convergence_ms_median${suffix}`] = median(t.convergence);
   ctx.figures[`convergence_ms_p99${suffix}`] = percentile(t.convergence, 99);
   ctx.figures[`first_ping_ms_median${suffix}`] = median(t.firstPing);
+  ctx.figures[`first_reach_ms_median${suffix}`] = median(t.firstReach);
   ctx.figures[`convergence_run_ms_median${suffix}`] = median(t.run);
   ctx.samples[`convergence_ms_${store}`] = t.convergence;
   ctx.samples[`first_ping_ms_${store}`] = t.firstPing;
+  ctx.samples[`first_reach_ms_${store}`] = t.firstReach;
   ctx.details[`convergence_${store}`] = {
     trials: t.convergence.length + t.failures.length,
     failures: t.failures,
@@ -102,11 +111,12 @@ function record(ctx: Context, store: StoreKind, t: Trials): void {
 export async function measureConvergence(ctx: Context, core: CoreLab, store: StoreKind): Promise<void> {
   const { lab, params } = ctx;
   if (store === 'sqlite') {
-    ctx.log(`convergence on sqlite: ${params.convergenceSamples} trials ${core.host1} → ${core.host2}`);
-    const t = await convergenceTrials(ctx, { runHost: core.host1, pollHost: core.host2, network: core.network, pollContainer: 'cli' }, params.convergenceSamples, 'sq');
+    ctx.log(`convergence on sqlite: ${params.convergenceSamples.sqlite} trials ${core.host1} → ${core.host2}`);
+    const t = await convergenceTrials(ctx, { runHost: core.host1, pollHost: core.host2, network: core.network, pollContainer: 'client' }, params.convergenceSamples.sqlite, 'sq');
     record(ctx, store, t);
     // The unsuffixed first-ping figure is the default store's until etcd provides one.
     ctx.figures.first_ping_ms_median ??= ctx.figures.first_ping_ms_median_sqlite ?? null;
+    ctx.figures.first_reach_ms_median ??= ctx.figures.first_reach_ms_median_sqlite ?? null;
     return;
   }
   let server: StoreServer;
@@ -136,8 +146,8 @@ export async function measureConvergence(ctx: Context, core: CoreLab, store: Sto
     }
     await lab.dockerOk(hosts[0]!, ['network', 'create', '-d', 'overlay', core.network]);
     await lab.dockerOk(hosts[1]!, ['run', '-d', '--name', 'poller', '--net', core.network, 'busybox', 'sleep', '100000']);
-    ctx.log(`convergence on ${store}: ${params.convergenceSamplesOther} trials ${hosts[0]} → ${hosts[1]}`);
-    const t = await convergenceTrials(ctx, { runHost: hosts[0]!, pollHost: hosts[1]!, network: core.network, pollContainer: 'poller' }, params.convergenceSamplesOther, store.slice(0, 2));
+    ctx.log(`convergence on ${store}: ${params.convergenceSamples[store]} trials ${hosts[0]} → ${hosts[1]}`);
+    const t = await convergenceTrials(ctx, { runHost: hosts[0]!, pollHost: hosts[1]!, network: core.network, pollContainer: 'poller' }, params.convergenceSamples[store], store.slice(0, 2));
     record(ctx, store, t);
   } finally {
     // Their weftds would only add background load to the measurements after this one.

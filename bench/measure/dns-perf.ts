@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Context, CoreLab } from '../context.js';
+import { probeScript, type Context, type CoreLab } from '../context.js';
 import { sleep } from '../lib/clock.js';
 import { inPidNet } from '../lib/lab.js';
 import { Background, run, runOk } from '../lib/proc.js';
@@ -50,7 +50,7 @@ export async function measureDnsPerf(ctx: Context, core: CoreLab): Promise<void>
   const { lab, params } = ctx;
   const pid = await lab.containerPid(core.host1, 'dnsref');
   const records: [string, string][] = [];
-  for (const [host, name] of [[core.host1, 'srv'], [core.host1, 'dnsref'], [core.host2, 'cli']] as const) {
+  for (const [host, name] of [[core.host1, 'server'], [core.host1, 'dnsref'], [core.host2, 'client']] as const) {
     const ip = await lab.containerIp(host, name, core.network);
     records.push([name, ip], [`${name}.${core.network}`, ip]);
   }
@@ -81,8 +81,16 @@ export async function measureDnsPerf(ctx: Context, core: CoreLab): Promise<void>
       weft.push(await perf('127.0.0.11', 20, params.dnsperfSeconds, `weft${i}`));
       ref.push(await perf(DNSMASQ_ADDR, 20, params.dnsperfSeconds, `dnsmasq${i}`));
     }
-    const single = await perf('127.0.0.11', 1, Math.max(1, Math.ceil(params.dnsperfSeconds / 2)), 'weft-q1');
-    const singleRef = await perf(DNSMASQ_ADDR, 1, Math.max(1, Math.ceil(params.dnsperfSeconds / 2)), 'dnsmasq-q1');
+    // One at a time (DESIGN's other reference figure): dnsperf -q 1 sleeps between queries, so
+    // the probe does this one.
+    const serial = async (server: string): Promise<PerfRun> => {
+      const r = await runOk(inPidNet(pid, [process.execPath, probeScript(), 'serial', '--server', server, '--names', records.map(([n]) => n).join(','), '--seconds', String(Math.max(1, Math.ceil(params.dnsperfSeconds / 2)))]), { timeoutMs: 60_000 });
+      const res = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as PerfRun & { ok: boolean };
+      if (!res.ok) throw new Error(`serial DNS probe against ${server} failed`);
+      return res;
+    };
+    const single = await serial('127.0.0.11');
+    const singleRef = await serial(DNSMASQ_ADDR);
 
     ctx.figures.dns_qps = median(weft.map((r) => r.qps));
     ctx.figures.dns_avg_ms = median(weft.map((r) => r.avgMs));
@@ -104,7 +112,7 @@ export async function measureDnsPerf(ctx: Context, core: CoreLab): Promise<void>
 
 async function waitForAnswer(pid: number, server: string, name: string): Promise<void> {
   for (let i = 0; i < 50; i++) {
-    const r = await run(inPidNet(pid, ['dig', '+tries=1', '+time=1', '+short', `@${server}`, name, 'A']), { timeoutMs: 5000 });
+    const r = await run(inPidNet(pid, ['dig', '+tries=1', '+time=1', '+short', `@${server}`, '-q', name, '-t', 'A']), { timeoutMs: 5000 });
     if (r.code === 0 && /^\d+\.\d+\.\d+\.\d+$/m.test(r.stdout)) return;
     await sleep(100);
   }

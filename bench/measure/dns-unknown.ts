@@ -9,7 +9,7 @@
 // Each query asks for a fresh random name, so no cache can answer it; they are sent one at a
 // time by the probe, inside the container's namespace, and timed there.
 import type { Context, CoreLab } from '../context.js';
-import { probeScript } from '../context.js';
+import { timingProbe } from '../context.js';
 import { inPidNet } from '../lib/lab.js';
 import { runOk } from '../lib/proc.js';
 import { median } from '../lib/stats.js';
@@ -22,7 +22,7 @@ interface UnknownResult {
 }
 
 async function probeUnknown(pid: number, count: number): Promise<UnknownResult['results']> {
-  const r = await runOk(inPidNet(pid, [process.execPath, probeScript(), 'unknown', '--count', String(count), '--timeout-ms', '5000']), {
+  const r = await runOk(inPidNet(pid, timingProbe('unknown', ['--count', String(count), '--timeout-ms', '5000'])), {
     timeoutMs: count * 6000 + 10_000,
   });
   const last = r.stdout.trim().split('\n').pop() ?? '';
@@ -39,8 +39,8 @@ function describe(results: UnknownResult['results']): string[] {
 
 export async function measureDnsUnknown(ctx: Context, core: CoreLab): Promise<void> {
   const { lab, params } = ctx;
-  const closed = await probeUnknown(await lab.containerPid(core.host2, 'cli'), params.unknownQueries);
-  const blackhole = await probeUnknown(await lab.containerPid(core.host1, 'srv'), params.unknownQueries);
+  const closed = await probeUnknown(await lab.containerPid(core.host2, 'client'), params.unknownQueries);
+  const blackhole = await probeUnknown(await lab.containerPid(core.host1, 'server'), params.unknownQueries);
   // An unanswered query counts as its full wait: it must not vanish from the median.
   const ms = (r: { ms: number | null }) => r.ms ?? 5000;
   ctx.figures.dns_unknown_ms = median(closed.map(ms));

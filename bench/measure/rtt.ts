@@ -1,4 +1,4 @@
-// Ping round trip, overlay (cli on host2 → srv on host1) vs underlay (host2 → host1 on the lab
+// Ping round trip, overlay (client on host2 → server on host1) vs underlay (host2 → host1 on the lab
 // LAN), alternated in one run. A few pings first fill the neighbour caches, so the figure is
 // the steady state; it is the median of the per-packet times ping prints.
 import type { Context, CoreLab } from '../context.js';
@@ -16,8 +16,8 @@ async function pingTimes(argv: (a: string[]) => string[], target: string, count:
 
 export async function measureRtt(ctx: Context, core: CoreLab): Promise<void> {
   const { lab, params } = ctx;
-  const cliPid = await lab.containerPid(core.host2, 'cli');
-  const srvIp = await lab.containerIp(core.host1, 'srv', core.network);
+  const cliPid = await lab.containerPid(core.host2, 'client');
+  const srvIp = await lab.containerIp(core.host1, 'server', core.network);
   const host1Ip = (await lab.inspect(core.host1)).ip;
   const overlay: number[] = [];
   const underlay: number[] = [];

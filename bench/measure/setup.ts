@@ -34,11 +34,11 @@ export async function setUpCore(ctx: Context): Promise<CoreLab> {
   return core;
 }
 
-/** appnet plus the long-lived containers: srv and dnsref on host1, cli on host2. */
+/** appnet plus the long-lived containers: server and dnsref on host1, client on host2. */
 export async function startCoreContainers(ctx: Context, core: CoreLab): Promise<void> {
   const { lab } = ctx;
   await lab.dockerOk(core.host1, ['network', 'create', '-d', 'overlay', core.network]);
-  for (const [host, name] of [[core.host1, 'srv'], [core.host1, 'dnsref'], [core.host2, 'cli']] as const) {
+  for (const [host, name] of [[core.host1, 'server'], [core.host1, 'dnsref'], [core.host2, 'client']] as const) {
     await lab.dockerOk(host, ['run', '-d', '--name', name, '--net', core.network, 'busybox', 'sleep', '100000']);
   }
 }

@@ -1,6 +1,6 @@
 // One TCP stream, iperf3, overlay vs underlay, alternated in the same run.
 //
-//   overlay:  srv (host1) ← cli (host2), container to container over VXLAN: iperf3 runs in
+//   overlay:  server (host1) ← client (host2), container to container over VXLAN: iperf3 runs in
 //             each container's network namespace (nsenter -n -t <State.Pid>) with the host's
 //             /usr/bin/iperf3, since busybox has none.
 //   underlay: host1's namespace ← host2's namespace over the lab LAN (eth1 ↔ LAN bridge ↔ eth1),
@@ -32,7 +32,8 @@ interface IperfJson {
 const PORT = '5201';
 
 async function iperfOnce(server: (argv: string[]) => string[], client: (argv: string[]) => string[], address: string, seconds: number): Promise<IperfRun> {
-  const srv = new Background(server(['iperf3', '-s', '-1', '-B', address, '-p', PORT]));
+  // --forceflush: iperf3 buffers its output on a pipe, and "Server listening" is the ready signal.
+  const srv = new Background(server(['iperf3', '-s', '-1', '--forceflush', '-B', address, '-p', PORT]));
   try {
     await srv.waitForLine((l) => l.includes('Server listening'), 10_000, 'iperf3 server');
     // -O 1: leave out the first second (slow start), the same way on both paths.
@@ -53,9 +54,9 @@ async function iperfOnce(server: (argv: string[]) => string[], client: (argv: st
 
 export async function measureThroughput(ctx: Context, core: CoreLab): Promise<void> {
   const { lab, params } = ctx;
-  const srvPid = await lab.containerPid(core.host1, 'srv');
-  const cliPid = await lab.containerPid(core.host2, 'cli');
-  const srvIp = await lab.containerIp(core.host1, 'srv', core.network);
+  const srvPid = await lab.containerPid(core.host1, 'server');
+  const cliPid = await lab.containerPid(core.host2, 'client');
+  const srvIp = await lab.containerIp(core.host1, 'server', core.network);
   const host1Ip = (await lab.inspect(core.host1)).ip;
   const overlay: IperfRun[] = [];
   const underlay: IperfRun[] = [];

@@ -11,6 +11,8 @@
 //            before the polling, so no spawn is timed).
 //   unknown  --count sequential queries for fresh random names (never cached), each waited for
 //            up to --timeout-ms: the latency and rcode of each.
+//   serial   one query in flight at a time for --seconds, cycling through --names: q/s and
+//            latencies (dnsperf -q 1 idles ~10 ms between queries, so it cannot do this).
 //   tcp      connect to --host:--port until it accepts (optionally send --send and wait for a
 //            reply containing --expect): a readiness check for servers in the lab.
 import { spawn } from 'node:child_process';
@@ -222,6 +224,52 @@ async function unknown(): Promise<void> {
   emit({ ok: true, results });
 }
 
+// ---- serial ---------------------------------------------------------------------------------
+
+/** One query in flight at a time, for --seconds, cycling through --names: q/s and latencies. */
+async function serial(): Promise<void> {
+  const server = opt('server', '127.0.0.11');
+  const port = Number(opt('port', '53'));
+  const names = opt('names').split(',');
+  const seconds = Number(opt('seconds', '2'));
+  const wires = names.map((n) => query(n, 0));
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => socket.connect(port, server, resolve));
+  process.stdout.write('ready\n');
+  const latencies: number[] = [];
+  let lost = 0;
+  const start = now();
+  const end = start + BigInt(Math.round(seconds * 1e9));
+  for (let i = 0; now() < end; i++) {
+    const id = i & 0xffff;
+    const wire = Buffer.from(wires[i % wires.length]!);
+    wire.writeUInt16BE(id, 0);
+    const sent = now();
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        socket.off('message', onMessage);
+        resolve(false);
+      }, 1000);
+      const onMessage = (msg: Buffer) => {
+        if (msg.length < 12 || msg.readUInt16BE(0) !== id) return;
+        clearTimeout(timer);
+        socket.off('message', onMessage);
+        resolve(true);
+      };
+      socket.on('message', onMessage);
+      socket.send(wire);
+    });
+    if (ok) latencies.push(Number(now() - sent) / 1e6);
+    else lost++;
+  }
+  const elapsed = Number(now() - start) / 1e9;
+  socket.close();
+  latencies.sort((a, b) => a - b);
+  const avg = latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length);
+  emit({ ok: true, qps: latencies.length / elapsed, avgMs: avg, p99Ms: latencies[Math.floor(0.99 * (latencies.length - 1))] ?? null, completed: latencies.length, lost });
+}
+
 // ---- tcp -------------------------------------------------------------------------------------
 
 async function tcp(): Promise<void> {
@@ -255,10 +303,10 @@ async function tcp(): Promise<void> {
   emit({ ok: false, why: `${host}:${port} not ready` });
 }
 
-const modes: Record<string, () => Promise<void>> = { poll, unknown, tcp };
+const modes: Record<string, () => Promise<void>> = { poll, unknown, serial, tcp };
 const fn = mode === undefined ? undefined : modes[mode];
 if (!fn) {
-  process.stderr.write(`usage: probe.js poll|unknown|tcp [--key value …]\n`);
+  process.stderr.write(`usage: probe.js poll|unknown|serial|tcp [--key value …]\n`);
   process.exit(2);
 }
 fn().then(

@@ -5,6 +5,7 @@ import { inspectCommand, logsCommand, psCommand, rmCommand, runCommand, stopComm
 import { imageCommand } from './image.js';
 import { labCommand, machineCommand } from './machine.js';
 import { networkCommand } from './network.js';
+import { storeCommand } from './store.js';
 
 const program = new Command('weft')
   .description('Weft: multi-host container networking (Docker classic overlay mode, rebuilt)')
@@ -16,6 +17,7 @@ const client = () => new DockerClient(resolveHost(program.opts<{ host?: string }
 
 program.addCommand(machineCommand());
 program.addCommand(labCommand());
+program.addCommand(storeCommand());
 program.addCommand(networkCommand(client));
 program.addCommand(runCommand(client));
 program.addCommand(psCommand(client));

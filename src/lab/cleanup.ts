@@ -20,7 +20,7 @@ import {
 import { deleteNetns, labNetnsNames } from './netns.js';
 import { labProcesses, machinesWithTraces } from './ownership.js';
 import { stopProcesses, type ProcessRef } from './processes.js';
-import { readState, removeRecord, withLabLock, type LabState } from './state.js';
+import { readState, recordedProcesses, removeRecord, withLabLock, type LabState } from './state.js';
 
 /**
  * Stop every process of the given machines ('lan' for the LAN's): their weftds first with
@@ -105,7 +105,7 @@ export async function removeMachines(lab: LabConfig, names: readonly string[]): 
   const traces = machinesWithTraces(lab);
   const missing = names.filter((n) => !state?.machines[n] && !traces.has(n));
   if (missing.length > 0) throw notFound(`Host does not exist: ${missing.map((n) => `"${n}"`).join(', ')}`);
-  await cleanMachines(lab, names, names.flatMap((n) => state?.machines[n]?.weftd ?? []));
+  await cleanMachines(lab, names, names.flatMap((n) => recordedProcesses(state?.machines[n])));
   await withLabLock(lab, async () => {
     let next = readState(lab);
     for (const n of names) next = removeRecord(lab, n);
@@ -123,7 +123,7 @@ export async function removeLab(lab: LabConfig): Promise<void> {
   await withLabLock(lab, async () => {
     const state = readState(lab);
     const hosts = new Set([...Object.keys(state?.machines ?? {}), ...machinesWithTraces(lab)]);
-    await cleanMachines(lab, [...hosts], Object.values(state?.machines ?? {}).flatMap((m) => m.weftd ?? []));
+    await cleanMachines(lab, [...hosts], Object.values(state?.machines ?? {}).flatMap(recordedProcesses));
     await teardownLab(lab);
   });
   removeEmptyRoots(lab);

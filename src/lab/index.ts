@@ -36,3 +36,13 @@ export {
 export { removeLab, removeMachines } from './cleanup.js';
 export { labResidue, type LabResidue } from './ownership.js';
 export { inMachine, inLan, repoRoot } from './weftd.js';
+export {
+  STORE_KINDS,
+  checkStoreKind,
+  listStoreServers,
+  startStoreServer,
+  stopStoreServers,
+  storeUrl,
+  type StoreKind,
+  type StoreServerInfo,
+} from './store-server.js';

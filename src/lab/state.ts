@@ -16,7 +16,22 @@ export interface MachineRecord {
   readonly engineOpts: readonly (readonly [string, string])[];
   /** The running weftd, once it answered; cleared when it is stopped on purpose. */
   readonly weftd?: ProcessRef;
+  /** Cluster store servers started in this machine (`weft store start`), by kind. */
+  readonly stores?: Readonly<Record<string, StoreServerRecord>>;
   readonly createdAt: string;
+}
+
+export interface StoreServerRecord {
+  readonly kind: 'etcd' | 'zookeeper';
+  /** What to pass as --cluster-store. */
+  readonly url: string;
+  readonly process: ProcessRef;
+}
+
+/** The processes the lab started in a machine and recorded: its weftd and its store servers. */
+export function recordedProcesses(m: MachineRecord | undefined): ProcessRef[] {
+  if (!m) return [];
+  return [...(m.weftd ? [m.weftd] : []), ...Object.values(m.stores ?? {}).map((s) => s.process)];
 }
 
 export interface LabState {

@@ -82,17 +82,25 @@ export function assertWalkthrough(transcript: string): void {
   assert.equal(addr!.trim(), '10.0.0.2');
 }
 
+// Once per store backend, like libnetwork's overlay-{etcd,consul,zookeeper} tests. For etcd and
+// ZooKeeper the demo first runs the store on a lab machine of its own, `kv`.
 describe('the founding walkthrough (make demo)', () => {
-  it('runs end to end on the embedded store and removes its lab', async () => {
-    const lab = `wtdemo${randomBytes(3).toString('hex')}`;
-    try {
-      const r = await runDemo(lab, 'sqlite');
-      assert.equal(r.code, 0, `demo failed:\n${r.stdout}\n${r.stderr}`);
-      assertWalkthrough(r.stdout);
-      const left = labResidue(labConfig({ name: lab }));
-      assert.deepEqual([left.netns, left.processes.length, left.mounts, left.paths], [[], 0, [], []]);
-    } finally {
-      await removeLab(labConfig({ name: lab }));
-    }
-  });
+  for (const store of ['sqlite', 'etcd', 'zookeeper']) {
+    it(`runs end to end on ${store} and removes its lab`, async () => {
+      const lab = `wtdemo${randomBytes(3).toString('hex')}`;
+      try {
+        const r = await runDemo(lab, store);
+        assert.equal(r.code, 0, `demo failed:\n${r.stdout}\n${r.stderr}`);
+        assertWalkthrough(r.stdout);
+        if (store !== 'sqlite') {
+          const scheme = store === 'etcd' ? 'etcd' : 'zk';
+          assert.match(r.stdout, new RegExp(`^\\$ weft machine create --engine-opt cluster-store=${scheme}://198\\.18\\.0\\.\\d+:\\d+ host1$`, 'm'));
+        }
+        const left = labResidue(labConfig({ name: lab }));
+        assert.deepEqual([left.netns, left.processes.length, left.mounts, left.paths], [[], 0, [], []]);
+      } finally {
+        await removeLab(labConfig({ name: lab }));
+      }
+    });
+  }
 });

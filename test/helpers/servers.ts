@@ -1,5 +1,6 @@
 // Real etcd and ZooKeeper servers for tests: each on free loopback ports with a temporary data
-// dir, started by PID and stopped by PID (SIGTERM, then SIGKILL), data removed afterwards. Call
+// dir, started by PID and stopped by PID (SIGTERM, then SIGKILL), data removed afterwards. The
+// command lines are the lab's (src/lab/store-server.ts), so tests run what `weft store` runs. Call
 // stop() in an after hook; a process 'exit' handler also kills whatever is still running, so a
 // crashed test run leaves no server behind.
 //
@@ -13,6 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { etcdCommand, zooKeeperCommand, zooKeeperConfig } from '../../src/lab/store-server.js';
 
 export interface Endpoint {
   readonly host: string;
@@ -205,13 +207,9 @@ export async function startEtcd(opts: { members?: number } = {}): Promise<EtcdCl
   const token = `weft-test-${path.basename(dir)}`;
   const members = names.map((name, i) => {
     const clientUrl = `http://127.0.0.1:${ports[i]}`;
-    const server = new ServerProcess([
-      '/usr/bin/etcd', '--name', name, '--data-dir', path.join(dir, name),
-      '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
-      '--listen-peer-urls', peerUrl(i), '--initial-advertise-peer-urls', peerUrl(i),
-      '--initial-cluster', initialCluster, '--initial-cluster-token', token, '--initial-cluster-state', 'new',
-      '--logger', 'zap', '--log-outputs', 'stderr',
-    ], path.join(dir, `${name}.log`), dir);
+    const server = new ServerProcess(etcdCommand({
+      name, dataDir: path.join(dir, name), clientUrl, peerUrl: peerUrl(i), initialCluster, token,
+    }), path.join(dir, `${name}.log`), dir);
     const endpoint = { host: '127.0.0.1', port: ports[i]! };
     const healthy = async () => (await httpGet(`${clientUrl}/health`))?.includes('"true"') ?? false;
     const member: EtcdMember & { server: ServerProcess; healthy: () => Promise<boolean> } = {
@@ -265,32 +263,15 @@ export interface ZooKeeperServer {
   stop(): Promise<void>;
 }
 
-/** `/etc/zookeeper/conf` and every jar under /usr/share/java: Debian's zookeeper 3.8 classpath. */
-export function zooKeeperClasspath(): string {
-  const jars = fs.readdirSync('/usr/share/java').filter((f) => f.endsWith('.jar')).map((f) => path.join('/usr/share/java', f));
-  return ['/etc/zookeeper/conf', ...jars].join(':');
-}
-
 export async function startZooKeeper(): Promise<ZooKeeperServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-zk-'));
   const port = await freePort();
   const cfg = path.join(dir, 'zoo.cfg');
-  fs.writeFileSync(cfg, [
-    // A short tick so that sessions (the leases) can be as short as a second in tests.
-    'tickTime=250',
-    `dataDir=${path.join(dir, 'data')}`,
-    `clientPort=${port}`,
-    'clientPortAddress=127.0.0.1',
-    'admin.enableServer=false',
-    'minSessionTimeout=1000',
-    'maxSessionTimeout=60000',
-    '4lw.commands.whitelist=ruok,srvr',
-    '',
-  ].join('\n'));
-  const server = new ServerProcess([
-    'java', '-Xms32m', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
-    '-cp', zooKeeperClasspath(), 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg,
-  ], path.join(dir, 'zookeeper.log'), dir);
+  // A short tick so that sessions (the leases) can be as short as a second in tests.
+  fs.writeFileSync(cfg, zooKeeperConfig({
+    dataDir: path.join(dir, 'data'), address: '127.0.0.1', port, tickTime: 250, minSessionTimeout: 1000, maxSessionTimeout: 60_000,
+  }));
+  const server = new ServerProcess(zooKeeperCommand(cfg), path.join(dir, 'zookeeper.log'), dir);
   const ready = async () => (await fourLetter(port, 'ruok')) === 'imok';
   let stopped = false;
   const zk: ZooKeeperServer = {

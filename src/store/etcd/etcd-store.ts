@@ -161,7 +161,7 @@ class EtcdStore implements Store {
     this.closed = true;
     for (const lease of this.leases.values()) lease.stop();
     for (const watch of [...this.watches]) await watch.close();
-    await this.writer.clear(this.settings.callTimeoutMs).catch(() => undefined);
+    await this.writer.clear(Math.min(1000, this.settings.callTimeoutMs)).catch(() => undefined);
     this.client.close();
   }
 

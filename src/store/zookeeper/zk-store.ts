@@ -386,6 +386,7 @@ class ZooKeeperStore implements Store {
     if (!pending || pending.paths.length === 0) return;
     const batch = pending.paths.splice(0);
     clearTimeout(pending.timer);
+    this.receipts.delete(session); // a new batch starts with the next write
     try {
       const reply = await multi(session, batch.map((path) => ({ op: 'remove', path, version: -1 })), this.settings.requestTimeoutMs);
       if (reply.value.ok) return;
