@@ -40,6 +40,8 @@ const ROWS: readonly (Row | string)[] = [
   { key: 'convergence_ms_p99_zookeeper', what: 'name resolves on host2, ZooKeeper (p99)', unit: 'ms', digits: 1 },
   { key: 'first_ping_ms_median', what: 'first ping across hosts succeeds (median)', unit: 'ms', digits: 1 },
   { key: 'first_reach_ms_median', what: '  first TCP SYN→RST across hosts, in-process (median)', unit: 'ms', digits: 1 },
+  { key: 'reach_after_resolve_ms_median', what: '  name resolvable but not yet reachable (median)', unit: 'ms', digits: 2 },
+  { key: 'reach_after_resolve_ms_max', what: '  name resolvable but not yet reachable (max)', unit: 'ms', digits: 2 },
   'Embedded DNS at 127.0.0.11 (dnsperf in a container netns; dnsmasq on 127.0.0.12 in the same netns as reference)',
   { key: 'dns_qps', what: 'weft, 20 in flight', unit: 'q/s', target: { op: '>=', value: 60_000 }, docker: '13k–19k', digits: 0 },
   { key: 'dns_avg_ms', what: 'weft, 20 in flight, average', unit: 'ms', target: { op: '<=', value: 0.3 }, docker: '1.0–1.2' },

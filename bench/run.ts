@@ -131,7 +131,7 @@ async function main(): Promise<number> {
       }
       await phase('rss', () => measureLoadedRss(ctx, c));
     }
-    await phase('scale', () => measureScale(ctx, ready && core ? [core.host1, core.host2] : []));
+    await phase('scale', () => measureScale(ctx));
   } finally {
     if (!interrupted) {
       log(`removing lab ${lab.name}`);

@@ -13,15 +13,15 @@
 // probe's instant minus the orchestrator's instant just before spawning the CLI.
 //
 // Stores: sqlite (the lab's default, shared file) on host1 → host2; etcd and ZooKeeper on a pair
-// of hosts of their own, with the server in the lab's LAN namespace. A store whose backend this
-// weftd build lacks is reported absent, with a note.
+// of hosts of their own, with the server on the lab host `kv` (`weft store start --machine kv`).
+// A store whose backend this weftd build lacks is reported absent, with a note.
 import type { Context, CoreLab } from '../context.js';
 import { timingProbe } from '../context.js';
 import { nowNs, nsToMs, sleep } from '../lib/clock.js';
 import { inPidNet } from '../lib/lab.js';
 import { Background } from '../lib/proc.js';
 import { max, median, percentile } from '../lib/stats.js';
-import { startEtcdInLab, startZooKeeperInLab, type StoreServer } from '../lib/store-servers.js';
+import { startStoreInLab, type StoreServer } from '../lib/store-servers.js';
 import type { StoreKind } from '../params.js';
 import { parseProbe } from './util.js';
 
@@ -49,6 +49,8 @@ interface Trials {
   readonly convergence: number[];
   readonly firstPing: number[];
   readonly firstReach: number[];
+  /** Per trial: first reach minus resolve, i.e. how long a resolvable name was not yet reachable. */
+  readonly reachAfterResolve: number[];
   readonly run: number[];
   readonly maxGapUs: number[];
   readonly failures: string[];
@@ -57,7 +59,7 @@ interface Trials {
 export async function convergenceTrials(ctx: Context, pair: Pair, count: number, tag: string): Promise<Trials> {
   const { lab } = ctx;
   const pollPid = await lab.containerPid(pair.pollHost, pair.pollContainer);
-  const out: Trials = { convergence: [], firstPing: [], firstReach: [], run: [], maxGapUs: [], failures: [] };
+  const out: Trials = { convergence: [], firstPing: [], firstReach: [], reachAfterResolve: [], run: [], maxGapUs: [], failures: [] };
   for (let i = 0; i < count; i++) {
     const name = `cv${tag}${i}`;
     const probe = new Background(inPidNet(pollPid, timingProbe('poll', ['--name', name, '--interval-us', '500', '--deadline-ms', '15000', '--ping'])));
@@ -75,7 +77,10 @@ export async function convergenceTrials(ctx: Context, pair: Pair, count: number,
         continue;
       }
       out.convergence.push(nsToMs(BigInt(res.answerNs) - t0));
-      if (res.reachNs !== undefined) out.firstReach.push(nsToMs(BigInt(res.reachNs) - t0));
+      if (res.reachNs !== undefined) {
+        out.firstReach.push(nsToMs(BigInt(res.reachNs) - t0));
+        out.reachAfterResolve.push(nsToMs(BigInt(res.reachNs) - BigInt(res.answerNs)));
+      }
       if (res.pingNs !== undefined) out.firstPing.push(nsToMs(BigInt(res.pingNs) - t0));
       else out.failures.push(`${name}: resolved to ${res.ip} but no ping reply: ${res.pingWhy}`);
     } finally {
@@ -91,14 +96,19 @@ export async function convergenceTrials(ctx: Context, pair: Pair, count: number,
 function record(ctx: Context, store: StoreKind, t: Trials): void {
   // The issue names the etcd figures without a suffix: etcd is the reference store.
   const suffix = store === 'etcd' ? '' : `_${store}`;
+  if (store === 'etcd') ctx.details.first_ping_store = 'etcd';
   ctx.figures[`convergence_ms_median${suffix}`] = median(t.convergence);
   ctx.figures[`convergence_ms_p99${suffix}`] = percentile(t.convergence, 99);
   ctx.figures[`first_ping_ms_median${suffix}`] = median(t.firstPing);
   ctx.figures[`first_reach_ms_median${suffix}`] = median(t.firstReach);
   ctx.figures[`convergence_run_ms_median${suffix}`] = median(t.run);
+  ctx.figures[`reach_after_resolve_ms_median${suffix}`] = median(t.reachAfterResolve);
+  ctx.figures[`reach_after_resolve_ms_max${suffix}`] = max(t.reachAfterResolve);
   ctx.samples[`convergence_ms_${store}`] = t.convergence;
   ctx.samples[`first_ping_ms_${store}`] = t.firstPing;
   ctx.samples[`first_reach_ms_${store}`] = t.firstReach;
+  ctx.samples[`convergence_run_ms_${store}`] = t.run;
+  ctx.samples[`reach_after_resolve_ms_${store}`] = t.reachAfterResolve;
   ctx.details[`convergence_${store}`] = {
     trials: t.convergence.length + t.failures.length,
     failures: t.failures,
@@ -117,11 +127,14 @@ export async function measureConvergence(ctx: Context, core: CoreLab, store: Sto
     // The unsuffixed first-ping figure is the default store's until etcd provides one.
     ctx.figures.first_ping_ms_median ??= ctx.figures.first_ping_ms_median_sqlite ?? null;
     ctx.figures.first_reach_ms_median ??= ctx.figures.first_reach_ms_median_sqlite ?? null;
+    ctx.figures.reach_after_resolve_ms_median ??= ctx.figures.reach_after_resolve_ms_median_sqlite ?? null;
+    ctx.figures.reach_after_resolve_ms_max ??= ctx.figures.reach_after_resolve_ms_max_sqlite ?? null;
+    ctx.details.first_ping_store ??= 'sqlite';
     return;
   }
   let server: StoreServer;
   try {
-    server = store === 'etcd' ? await startEtcdInLab(lab) : await startZooKeeperInLab(lab);
+    server = await startStoreInLab(lab, store);
   } catch (err) {
     ctx.notes.push(`convergence on ${store}: the ${store} server did not start in the lab (${String(err).slice(0, 300)}); its figures are absent`);
     return;

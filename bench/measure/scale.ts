@@ -5,6 +5,7 @@
 // scale_setup_s is the wall time for the hosts, the network and every container (docker run -d,
 // one CLI stream per host with a few hosts at a time); the parts are reported too. The machines
 // of the earlier phases are removed first, so the scale lab starts fresh and alone.
+import { listMachines } from '../../src/lab/index.js';
 import type { Context } from '../context.js';
 import { msSince, nowNs, sleep } from '../lib/clock.js';
 import { inPidNet } from '../lib/lab.js';
@@ -30,8 +31,9 @@ async function fdbEntries(ctx: Context, host: string): Promise<number> {
   return r.stdout.split('\n').filter((l) => / dst \d/.test(l)).length;
 }
 
-export async function measureScale(ctx: Context, leftovers: readonly string[]): Promise<void> {
+export async function measureScale(ctx: Context): Promise<void> {
   const { lab, params } = ctx;
+  const leftovers = (await listMachines(lab.cfg)).map((m) => m.name);
   if (leftovers.length > 0) {
     ctx.log(`removing ${leftovers.join(', ')} before the scale test`);
     await lab.removeMachines(leftovers);

@@ -60,7 +60,7 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
     const vtep = resolveAdvertise(cfg.clusterAdvertise.hostOrIface);
     const upstreams = cfg.dns ?? (await hostResolvers());
 
-    const clusterStore = await openClusterStore(cfg.clusterStore);
+    const clusterStore = await openClusterStore(cfg.clusterStore, { log: (m) => log.warn(m) });
     closers.push(() => clusterStore.close());
     const localStore: Store = await openSqliteStore(path.join(cfg.dataRoot, 'local.db'));
     closers.push(() => localStore.close());
