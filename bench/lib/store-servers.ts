@@ -4,7 +4,7 @@
 //
 // kv's own weftd is stopped once its store runs: an idle weftd polls its SQLite files every few
 // ms, and on two cores that is background load the measured hosts would share for nothing.
-import { startStoreServer, stopMachine, stopStoreServers } from '../../src/lab/index.js';
+import { listMachines, startStoreServer, stopMachine, stopStoreServers } from '../../src/lab/index.js';
 import type { BenchLab } from './lab.js';
 
 export const STORE_MACHINE = 'kv';
@@ -17,7 +17,7 @@ export interface StoreServer {
 }
 
 export async function startStoreInLab(lab: BenchLab, kind: 'etcd' | 'zookeeper'): Promise<StoreServer> {
-  const have = await lab.inspect(STORE_MACHINE).then(() => true, () => false);
+  const have = (await listMachines(lab.cfg)).some((m) => m.name === STORE_MACHINE);
   if (!have) {
     await lab.createMachine(STORE_MACHINE);
     await stopMachine(lab.cfg, STORE_MACHINE);

@@ -1,8 +1,9 @@
 // attach_ms: the data-plane part of joining an overlay network (sandbox ensured, peers
 // programmed, the container's veth plugged), timed inside weftd on the real `docker run` path.
-// Only weftd can time that: the benchmark reads it from weftd's log, as JSON lines (pino) that
-// carry a numeric `attachMs` field. Until weftd logs one, the figure is absent (see
-// bench/README.md, "Hooks wanted in weftd").
+// Only weftd can time that: the benchmark reads it from host1's weftd log, as JSON lines (pino)
+// that carry a numeric `attachMs` field (and `driver`: only overlay lines count). Every overlay
+// container started on host1 during the run contributes. Until weftd logs it, the figure is
+// absent (see bench/README.md, "Hooks wanted in weftd").
 import fs from 'node:fs';
 import { machineLog } from '../../src/lab/index.js';
 import type { Context, CoreLab } from '../context.js';
@@ -19,8 +20,10 @@ export function attachTimesFromLog(file: string): number[] {
   for (const line of text.split('\n')) {
     if (!line.includes('"attachMs"')) continue;
     try {
-      const v = (JSON.parse(line) as { attachMs?: unknown }).attachMs;
-      if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
+      const rec = JSON.parse(line) as { attachMs?: unknown; driver?: unknown };
+      // Overlay attaches only: the gateway bridge a container also joins is another figure.
+      if (rec.driver !== undefined && rec.driver !== 'overlay') continue;
+      if (typeof rec.attachMs === 'number' && Number.isFinite(rec.attachMs)) out.push(rec.attachMs);
     } catch {
       // not a JSON line
     }

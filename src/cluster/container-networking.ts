@@ -57,7 +57,8 @@ export class ContainerNetworking implements RuntimeNetworking {
     try {
       const attachable = wanted.filter((w) => w.net.driver === 'overlay' || w.net.driver === 'bridge');
       // Overlay-only containers get their way out through the gateway bridge, as in Docker.
-      const gateway = attachable.length > 0 && attachable.every((w) => w.net.driver === 'overlay');
+      // Internal networks have no way out, by definition.
+      const gateway = attachable.length > 0 && attachable.every((w) => w.net.driver === 'overlay' && !w.net.internal);
       const plan = gateway ? [...attachable, { net: await this.networks.ensureGatewayBridge(), settings: { aliases: [] } }] : attachable;
       for (const [i, w] of plan.entries()) {
         joined.push(

@@ -106,6 +106,34 @@ export class EndpointService {
     }
   }
 
+  /**
+   * Publish this host's endpoints of a scope again, under a new lease: after the old one was
+   * lost (a store outage longer than the TTL, a ZooKeeper session expiry) every record held
+   * under it is gone from the store, and other hosts have dropped the peers. The address and
+   * name are reclaimed as they were; a record someone else took meanwhile is logged, not stolen.
+   */
+  async republish(scope: Scope): Promise<void> {
+    const lease = scope.lease();
+    for (const a of this.attached.values()) {
+      if (this.networks.scopeOf(a.network) !== scope) continue;
+      const ep = a.endpoint;
+      const ip = ep.ipv4.split('/')[0]!;
+      try {
+        const pool = a.network.ipam.config[0]!;
+        await scope.store.create(keys.endpointName(ep.networkId, ep.name), ep.id, { lease });
+        await scope.ipam.requestAddress(ep.networkId, pool, { preferred: ip, owner: ep.id, lease, networkName: a.network.name }).catch((err: Error) => {
+          if (!/already in use/i.test(err.message)) throw err;
+        });
+        const key = keys.endpoint(ep.networkId, ep.id);
+        const existing = await scope.store.get(key);
+        if (existing) await scope.store.compareAndSwap(key, JSON.stringify(ep), existing.revision, { lease });
+        else await scope.store.create(key, JSON.stringify(ep), { lease });
+      } catch (err) {
+        this.onError(err as Error, `republishing endpoint ${ep.name} on ${a.network.name}`);
+      }
+    }
+  }
+
   /** Take the endpoint off its network everywhere. Safe to repeat. */
   async leave(endpoint: EndpointRecord): Promise<void> {
     const attachment = this.attached.get(endpoint.id);

@@ -108,6 +108,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
       (err, what) => log.error({ err: err.message }, what),
     );
     endpoints.start();
+    // A lost cluster lease took this host's endpoints with it: publish them again.
+    membership.onRenewed(() => void endpoints.republish(global));
     closers.push(async () => endpoints.stop());
 
     const resolver = new Resolver({ lookup: names, binder: createNetnsSocketBinder({ logger: log }), upstreams, logger: log });
