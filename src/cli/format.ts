@@ -172,23 +172,7 @@ export function jsonLookup(root: unknown): Lookup {
 /** docker's formatter: `\t` and `\n` escapes become real tabs and newlines. */
 export const unescapeFormat = (format: string) => format.trim().replace(/\\t/g, '\t').replace(/\\n/g, '\n');
 
-/** docker/go-units HumanDuration: "Less than a second", "2 seconds", "About a minute", … */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(seconds / 3600);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
-}
+export { humanDuration } from '../util/human-duration.js';
 
 /** docker/go-units HumanSizeWithPrecision(size, 3): decimal units, "4.26MB", "10.2kB", "0B". */
 export function humanSize(bytes: number): string {

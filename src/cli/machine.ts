@@ -1,12 +1,12 @@
 // `weft machine …` (docker-machine's verbs for lab hosts on this box) and `weft lab rm`.
 // Results go to stdout and nothing else does, so `docker $(weft machine config host1) …` and
 // `$(weft machine ip host2)` work; progress and errors go to stderr.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
+import { action, labOf, labOption } from './lab-options.js';
 import {
   createMachine,
   execInMachine,
   inspectMachine,
-  labConfig,
   listMachines,
   machineConfig,
   machineIp,
@@ -14,30 +14,9 @@ import {
   removeMachines,
   startMachine,
   stopMachine,
-  type LabConfig,
   type MachineInfo,
 } from '../lab/index.js';
 
-const labOption = () => new Option('--lab <name>', 'lab to work in (default: weft)').env('WEFT_LAB');
-
-/** The lab named on the subcommand or its parent (`weft machine --lab x ls`, `… ls --lab x`). */
-function labOf(cmd: Command): LabConfig {
-  let name: string | undefined;
-  for (let c: Command | null = cmd; c && name === undefined; c = c.parent) name = c.opts<{ lab?: string }>().lab;
-  return labConfig({ ...(name === undefined ? {} : { name }), log: (m) => process.stderr.write(`${m}\n`) });
-}
-
-/** Run an action; a failure is one line on stderr and exit code 1, not a stack trace. */
-function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void) {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    }
-  };
-}
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 

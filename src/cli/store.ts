@@ -4,37 +4,16 @@
 //   weft machine create --engine-opt cluster-store=$(weft store start --machine kv etcd) host1
 // `start` prints only the URL to pass as cluster-store on stdout; progress goes to stderr.
 import { Command, Option } from 'commander';
+import { action, labOf, labOption } from './lab-options.js';
 import {
   STORE_KINDS,
   checkStoreKind,
-  labConfig,
   listStoreServers,
   startStoreServer,
   stopStoreServers,
-  type LabConfig,
 } from '../lab/index.js';
 
-const labOption = () => new Option('--lab <name>', 'lab to work in (default: weft)').env('WEFT_LAB');
 const machineOption = () => new Option('--machine <name>', 'the lab machine to run it in').makeOptionMandatory();
-
-/** The lab named on the subcommand or its parent (`weft store --lab x start …`, `… start --lab x`). */
-function labOf(cmd: Command): LabConfig {
-  let name: string | undefined;
-  for (let c: Command | null = cmd; c && name === undefined; c = c.parent) name = c.opts<{ lab?: string }>().lab;
-  return labConfig({ ...(name === undefined ? {} : { name }), log: (m) => process.stderr.write(`${m}\n`) });
-}
-
-/** A failure is one line on stderr and exit code 1, not a stack trace. */
-function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void) {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    }
-  };
-}
 
 export function storeCommand(): Command {
   const store = new Command('store')

@@ -3,6 +3,8 @@
 
 import { parseRfc3339Ns, ZERO_TIME } from './timestamps.js';
 import type { ContainerRecord } from './types.js';
+import { humanDuration } from '../util/human-duration.js';
+export { humanDuration };
 
 /** inspect's `State`. */
 export function dockerState(c: ContainerRecord) {
@@ -96,20 +98,3 @@ export function psStatus(c: ContainerRecord, nowMs = Date.now()): string {
   }
 }
 
-/** docker/go-units HumanDuration. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(seconds / 3600);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
-}
