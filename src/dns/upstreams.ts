@@ -2,9 +2,10 @@
 //
 // An upstream that timed out, refused or could not be sent to is "down" for a while and
 // skipped, so that one dead resolver costs one timeout, not one per query. When every upstream a
-// query may still try is down, one query at a time is let through to each as a probe: an
-// outage then costs at most one waiting query per upstream while every other query gets its
-// SERVFAIL at once, and the first probe that gets an answer brings the upstream back.
+// query may still try is down, one query is let through to each as a probe, at most one a
+// `probeIntervalMs`: an outage then costs one waiting query per upstream per interval — even
+// when queries come one after another, as a client retrying does — while every other query gets
+// its SERVFAIL at once, and the first probe that gets an answer brings the upstream back.
 import { isIPv4, isIPv6 } from 'node:net';
 import { invalid } from '../errors.js';
 
@@ -49,6 +50,8 @@ export interface UpstreamHealthOptions {
   readonly count: number;
   /** How long an upstream is skipped after a failure. */
   readonly downForMs: number;
+  /** Least time between two probes of a down upstream. Default 1 s. */
+  readonly probeIntervalMs?: number;
   readonly now: () => number;
   /** Told when an upstream goes down or comes back (state changes only, never per query). */
   readonly onChange?: (index: number, up: boolean) => void;
@@ -57,10 +60,12 @@ export interface UpstreamHealthOptions {
 export class UpstreamHealth {
   private readonly downUntil: number[];
   private readonly probing: boolean[];
+  private readonly lastProbe: number[];
 
   constructor(private readonly opts: UpstreamHealthOptions) {
     this.downUntil = new Array<number>(opts.count).fill(0);
     this.probing = new Array<boolean>(opts.count).fill(false);
+    this.lastProbe = new Array<number>(opts.count).fill(-Infinity);
   }
 
   /**
@@ -73,8 +78,9 @@ export class UpstreamHealth {
       if ((tried & (1 << i)) === 0 && now >= this.downUntil[i]!) return i;
     }
     for (let i = 0; i < this.opts.count; i++) {
-      if ((tried & (1 << i)) === 0 && !this.probing[i]) {
+      if ((tried & (1 << i)) === 0 && !this.probing[i] && now - this.lastProbe[i]! >= (this.opts.probeIntervalMs ?? 1000)) {
         this.probing[i] = true;
+        this.lastProbe[i] = now;
         return i;
       }
     }

@@ -153,6 +153,27 @@ describe('Forwarder', () => {
     assert.ok(after.answer);
   });
 
+  it('probes a down upstream at most once a second, so queries one after another fail at once', async () => {
+    const { f, health } = forwarder(['127.0.0.53']);
+    const first = run(f, 1);
+    await advance(300);
+    assert.equal(first.failed, 300);
+    const probe = run(f, 2);
+    await advance(300);
+    assert.equal(probe.failed, 600, 'the probe waited for its timeout (the clock reads 600)');
+    assert.equal(health.isDown(0), true);
+    // A client retrying one query after another: no further probe within the interval.
+    const next = run(f, 3);
+    await advance(0);
+    assert.equal(next.failed, 600, 'failed without waiting');
+    await advance(1000);
+    const later = run(f, 4);
+    await advance(0);
+    assert.equal(later.failed, undefined, 'a new probe once the interval has passed');
+    socket.answer('127.0.0.53:53');
+    assert.ok(later.answer);
+  });
+
   it('fails at once without upstreams, and fails what is in flight on close', async () => {
     const none = forwarder([]).f;
     const out = run(none, 1);
