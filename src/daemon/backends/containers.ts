@@ -107,7 +107,21 @@ export function containersBackend(deps: ContainersBackendDeps): ContainersBacken
       }
       await start(ref);
     },
-    kill: async (ref, signal) => manager.kill(ref, signal),
+    // As moby does, a SIGKILL returns once the container has stopped, so an `rm` right after it
+    // does not find it still running.
+    kill: async (ref, signal) => {
+      if (!/^(SIG)?KILL$|^9$/i.test(signal || 'KILL')) return manager.kill(ref, signal);
+      const abort = new AbortController();
+      const exited = manager.wait(ref, 'next-exit', { signal: abort.signal });
+      try {
+        manager.kill(ref, signal);
+      } catch (err) {
+        abort.abort();
+        await exited.catch(() => {});
+        throw err;
+      }
+      await exited;
+    },
     remove: (ref, opts) => manager.remove(ref, opts),
     wait: async (ref, condition, signal) => {
       const result = manager.wait(ref, condition, { signal });
