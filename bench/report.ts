@@ -49,6 +49,7 @@ const ROWS: readonly (Row | string)[] = [
   { key: 'dns_qps_1_in_flight', what: 'weft, 1 in flight', unit: 'q/s', docker: '5.7k–7.1k', digits: 0 },
   { key: 'dnsmasq_qps', what: 'dnsmasq, 20 in flight', unit: 'q/s', digits: 0 },
   { key: 'dnsmasq_avg_ms', what: 'dnsmasq, 20 in flight, average', unit: 'ms' },
+  { key: 'dns_qps_vs_dnsmasq', what: 'weft / dnsmasq q/s (median of pairs)', unit: '', digits: 3 },
   { key: 'dns_unknown_ms', what: 'unknown name, upstream port closed (median)', unit: 'ms', target: { op: '<=', value: 5 }, docker: 'no reply (2.1 s dig timeout)' },
   { key: 'dns_unknown_blackhole_ms', what: 'unknown name, upstream drops (median after 1st)', unit: 'ms', target: { op: '<=', value: 5 }, docker: 'no reply (2.1 s dig timeout)' },
   { key: 'dns_unknown_blackhole_first_ms', what: '  first query to the dropping upstream', unit: 'ms', digits: 1 },

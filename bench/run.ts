@@ -9,6 +9,7 @@ import path from 'node:path';
 import { repoRoot } from '../src/lab/index.js';
 import type { Context, CoreLab } from './context.js';
 import { msSince, nowNs } from './lib/clock.js';
+import { foreignCores, snapshot } from './lib/foreign-cpu.js';
 import { BenchLab } from './lib/lab.js';
 import { killAllChildren, run } from './lib/proc.js';
 import { round } from './lib/stats.js';
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
   const errors: string[] = [];
   const environment: Record<string, unknown> = { ...(await versions()), loadavg_start: os.loadavg(), foreign_weftd_start: foreignWeftds(lab.name) };
   const phaseLoad: Record<string, number[]> = {};
+  const phaseForeign: Record<string, number> = {};
   const phaseSeconds: Record<string, number> = {};
   const wanted = (phase: string) => params.only === undefined || phase === 'setup' || params.only.includes(phase);
 
@@ -95,6 +97,7 @@ async function main(): Promise<number> {
     log(`--- ${name}`);
     phaseLoad[name] = os.loadavg();
     const start = nowNs();
+    const cpuBefore = snapshot(lab.cfg);
     try {
       await fn();
       return true;
@@ -105,6 +108,7 @@ async function main(): Promise<number> {
       return false;
     } finally {
       phaseSeconds[name] = round(msSince(start) / 1000, 1) ?? 0;
+      phaseForeign[name] = round(foreignCores(cpuBefore, snapshot(lab.cfg)), 2) ?? 0;
     }
   };
 
@@ -144,6 +148,7 @@ async function main(): Promise<number> {
   environment.foreign_weftd_end = foreignWeftds(lab.name);
   environment.loadavg_by_phase = phaseLoad;
   environment.phase_seconds = phaseSeconds;
+  environment.foreign_cpu_cores_by_phase = phaseForeign;
   const rounded: Figures = {};
   for (const [k, v] of Object.entries(figures)) rounded[k] = round(v, 4);
   const samples: Record<string, number[]> = {};
@@ -170,6 +175,7 @@ async function main(): Promise<number> {
   if (errors.length > 0) process.stdout.write(`\nErrors:\n${errors.map((e) => `- ${e}`).join('\n')}\n`);
   const load = (environment.loadavg_start as number[]).map((x) => x.toFixed(2)).join(' ');
   process.stdout.write(`\nLoad average at start: ${load}; other labs' weftds running on this box: ${String(environment.foreign_weftd_start)}\n`);
+  process.stdout.write(`CPU taken by other work on this box, per phase (cores of ${os.cpus().length}): ${Object.entries(phaseForeign).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
   process.stdout.write(`Results: ${path.relative(process.cwd(), file) || file}\n`);
   return errors.length > 0 ? 1 : 0;
 }
