@@ -118,12 +118,20 @@ export interface ResultFile {
   readonly errors: readonly string[];
 }
 
-/** bench/results/latest.json (and smoke.json or default.json beside it). Figures are top-level keys. */
-export function writeResults(dir: string, r: ResultFile): string {
+/**
+ * bench/results/latest.json (and smoke.json or default.json beside it); a run of only some
+ * phases (BENCH_ONLY) writes partial.json instead and leaves those alone. Figures are top-level keys.
+ */
+export function writeResults(dir: string, r: ResultFile, partial: boolean): string {
   fs.mkdirSync(dir, { recursive: true });
   const { figures, ...rest } = r;
   const flat = { ...figures, ...rest };
   const text = `${JSON.stringify(flat, null, 2)}\n`;
+  if (partial) {
+    const file = path.join(dir, 'partial.json');
+    fs.writeFileSync(file, text);
+    return file;
+  }
   const latest = path.join(dir, 'latest.json');
   fs.writeFileSync(latest, text);
   fs.writeFileSync(path.join(dir, r.smoke ? 'smoke.json' : 'default.json'), text);

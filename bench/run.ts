@@ -75,18 +75,18 @@ async function main(): Promise<number> {
   const wanted = (phase: string) => params.only === undefined || phase === 'setup' || params.only.includes(phase);
 
   let interrupted: string | undefined;
+  let removal: Promise<void> | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = sig;
     log(`${sig}: stopping; removing lab ${lab.name}`);
+    // The measurement in progress loses its children and fails; main() then waits for this.
     killAllChildren();
-    lab.remove().then(
-      () => process.exit(130),
-      (err: unknown) => {
-        log(`removing the lab: ${String(err)}`);
-        process.exit(130);
-      },
-    );
+    const removing = lab.remove().catch((err: unknown) => {
+      log(`removing the lab: ${String(err)}`);
+    });
+    removal = removing;
+    void removing.then(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -127,13 +127,14 @@ async function main(): Promise<number> {
       await phase('rtt', () => measureRtt(ctx, c));
       await phase('network-create', () => measureNetworkCreate(ctx, c));
       await phase('run', () => measureRunLatency(ctx, c));
-      await phase('attach', () => measureAttach(ctx, c));
       await phase('dns', () => measureDnsPerf(ctx, c));
       for (const store of params.stores) await phase(`convergence-${store}`, () => measureConvergence(ctx, c, store));
       if (figures.convergence_ms_median === undefined && params.stores.includes('etcd')) {
         ctx.notes.push('convergence_ms_median / _p99 (etcd) are absent; first_ping_ms_median is measured on sqlite');
       }
       await phase('rss', () => measureLoadedRss(ctx, c));
+      // Last on the core lab: every overlay container host1 started so far is in its log.
+      await phase('attach', () => measureAttach(ctx, c));
     }
     await phase('scale', () => measureScale(ctx));
   } finally {
@@ -142,7 +143,10 @@ async function main(): Promise<number> {
       await lab.remove().catch((err: unknown) => errors.push(`cleanup: ${String(err)}`));
     }
   }
-  if (interrupted) return 130;
+  if (interrupted) {
+    await removal;
+    return 130;
+  }
 
   environment.loadavg_end = os.loadavg();
   environment.foreign_weftd_end = foreignWeftds(lab.name);
@@ -167,7 +171,7 @@ async function main(): Promise<number> {
     details: ctx.details,
     notes: ctx.notes,
     errors,
-  });
+  }, params.only !== undefined);
 
   process.stdout.write(`\nWeft benchmark (${params.smoke ? 'SMOKE' : 'default sizes'}; lab ${lab.name}; ${(msSince(t0) / 1000).toFixed(0)} s)\n\n`);
   process.stdout.write(`${renderTable(rounded, params.smoke)}\n`);

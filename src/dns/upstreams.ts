@@ -95,6 +95,8 @@ export class UpstreamHealth {
   failed(index: number): void {
     const wasUp = !this.isDown(index);
     this.probing[index] = false;
+    // The failure itself counts as the latest probe: the next one waits a full interval.
+    this.lastProbe[index] = this.opts.now();
     this.downUntil[index] = this.opts.now() + this.opts.downForMs;
     if (wasUp) this.opts.onChange?.(index, false);
   }

@@ -138,10 +138,12 @@ describe('upstreams', () => {
   it('skips a failed upstream for a while, then tries it again', () => {
     let now = 0;
     const changes: string[] = [];
-    const h = new UpstreamHealth({ count: 2, downForMs: 1000, now: () => now, onChange: (i, up) => changes.push(`${i}:${up}`) });
+    const h = new UpstreamHealth({ count: 2, downForMs: 1000, probeIntervalMs: 500, now: () => now, onChange: (i, up) => changes.push(`${i}:${up}`) });
     assert.equal(h.pick(0), 0);
     h.failed(0);
     assert.equal(h.pick(0), 1);
+    assert.equal(h.pick(0b10), -1, 'no probe within the probe interval of the failure');
+    now = 500;
     assert.equal(h.pick(0b10), 0, 'as a last resort, a probe');
     assert.equal(h.pick(0b10), -1, 'one probe at a time');
     h.abandoned(0);
