@@ -7,7 +7,7 @@ import { type IpLink, inetAddrs, ipBatch, isAlreadyGone, isUp, kindOf, readLink,
 import { applyRules, bridgeRules, inNetns, planRules, readRules, ruleComment } from './iptables.js';
 import { CommandError, type CommandRunner } from './runner.js';
 import { KeyedSerializer } from './serial.js';
-import { attachVeth, detachVeth } from './veth.js';
+import { attachVeth, type ContainerPlug, detachVeth } from './veth.js';
 import * as v from './validate.js';
 
 export interface BridgeNetworkSpec {
@@ -30,17 +30,9 @@ export interface BridgeRef {
   readonly bridgeName: string;
 }
 
-export interface BridgeEndpointSpec {
+export interface BridgeEndpointSpec extends ContainerPlug {
   readonly hostNs?: string;
   readonly bridgeName: string;
-  readonly containerNs: string;
-  readonly hostIfName: string;
-  readonly ifName: string;
-  readonly mac: string;
-  readonly addressCidr: string;
-  readonly gateway: string;
-  readonly mtu: number;
-  readonly defaultRoute: boolean;
 }
 
 export interface BridgeEndpointRef {

@@ -2,7 +2,7 @@
 export { type CommandRunner, type RunOptions, type RunResult, CommandError, ExecRunner, RecordingRunner, type RecordedCall } from './runner.js';
 export { createNetns, deleteNetns, listNetns, netnsPath } from './netns.js';
 export { macFromIp } from './mac.js';
-export { vethName } from './veth.js';
+export { type ContainerPlug, vethName } from './veth.js';
 export { VXLAN_OVERHEAD, VXLAN_PORT } from './devices.js';
 export type { PeerSpec } from './peers.js';
 export { OverlayDataplane, type OverlayEndpointRef, type OverlayEndpointSpec, type OverlayNetworkSpec } from './overlay.js';

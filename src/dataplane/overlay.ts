@@ -25,7 +25,7 @@ import { deleteNetns } from './netns.js';
 import { type PeerSpec, fdbDel, fdbReplace, neighRemoveLines, neighReplace, planPeers, validatePeers, VXLAN_DEV } from './peers.js';
 import type { CommandRunner } from './runner.js';
 import { KeyedSerializer } from './serial.js';
-import { attachVeth, detachVeth } from './veth.js';
+import { attachVeth, type ContainerPlug, detachVeth } from './veth.js';
 import * as v from './validate.js';
 
 export type { PeerSpec } from './peers.js';
@@ -48,16 +48,8 @@ export interface OverlayNetworkSpec {
   readonly dstPort?: number;
 }
 
-export interface OverlayEndpointSpec {
+export interface OverlayEndpointSpec extends ContainerPlug {
   readonly sandbox: string;
-  readonly containerNs: string;
-  readonly hostIfName: string;
-  readonly ifName: string;
-  readonly mac: string;
-  readonly addressCidr: string;
-  readonly gateway: string;
-  readonly mtu: number;
-  readonly defaultRoute: boolean;
 }
 
 export interface OverlayEndpointRef {

@@ -19,11 +19,8 @@ import {
 import { CommandError, type CommandRunner } from './runner.js';
 import * as v from './validate.js';
 
-export interface VethAttachment {
-  /** Namespace of the host end; undefined = the calling process's own. */
-  readonly linkNs: string | undefined;
-  /** The bridge the host end is a port of. */
-  readonly master: string;
+/** How a container is plugged in, whatever bridge its host end joins. */
+export interface ContainerPlug {
   readonly containerNs: string;
   readonly hostIfName: string;
   readonly ifName: string;
@@ -32,6 +29,13 @@ export interface VethAttachment {
   readonly gateway: string;
   readonly mtu: number;
   readonly defaultRoute: boolean;
+}
+
+export interface VethAttachment extends ContainerPlug {
+  /** Namespace of the host end; undefined = the calling process's own. */
+  readonly linkNs: string | undefined;
+  /** The bridge the host end is a port of. */
+  readonly master: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The Driver contract: how a network of one kind is plugged into on this host. Small on purpose
 // (STYLE §1): the cluster layer decides *what* (endpoints, peers), a driver only does *how*.
 import type { EndpointRecord, NetworkDriverName, NetworkRecord } from '../cluster/types.js';
-import { vethName } from '../dataplane/index.js';
+import { type ContainerPlug, vethName } from '../dataplane/index.js';
 
 /** One endpoint of a local container on a network, with where to plug it. */
 export interface Attachment {
@@ -29,7 +29,7 @@ export interface Driver {
 }
 
 /** The interface-level facts every driver plugs a container in with. */
-export function plugOf(a: Attachment) {
+export function plugOf(a: Attachment): ContainerPlug {
   const pool = a.network.ipam.config[0]!;
   return {
     containerNs: a.containerNs,
