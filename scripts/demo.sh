@@ -72,7 +72,9 @@ interactive_step() {
   wait_for() {
     local deadline=$((SECONDS + 60))
     until [[ ${screen:seen} =~ $1 ]]; do
-      if IFS= read -r -d '' -N 1 -t 1 ch <&"$from"; then
+      # A read that times out just as a byte arrives can lose that byte (bash), and ping's
+      # replies come a second apart: so wait longer than that between checks of the deadline.
+      if IFS= read -r -d '' -N 1 -t 5 ch <&"$from"; then
         screen+=$ch
       elif [ $? -le 128 ] || [ $SECONDS -ge $deadline ]; then
         echo "demo: no '$1' from the session; it showed:" >&2
