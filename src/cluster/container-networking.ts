@@ -15,7 +15,9 @@ import { isGatewayBridge, type NetworkService } from './networks.js';
 
 /** The OS side this needs: namespaces, and the DNS sockets inside them. */
 export interface NamespaceOps {
-  create(name: string): Promise<string>; // returns the path
+  /** Make the namespace (its lo still down); returns its path. */
+  create(name: string): Promise<string>;
+  loopbackUp(name: string): Promise<void>;
   remove(name: string): Promise<void>;
   path(name: string): string;
 }
@@ -51,18 +53,23 @@ export class ContainerNetworking implements RuntimeNetworking {
       return { netnsPath: null, hosts: hostsFile(c.hostname, []), resolvConf: resolvConf(this.opts.upstreams, this.opts.searchDomains, []) };
     }
     const nsName = this.netnsName(c.id);
-    const nsPath = await this.namespaces.create(nsName);
+    const attachable = wanted.filter((w) => w.net.driver === 'overlay' || w.net.driver === 'bridge');
+    // Overlay-only containers get their way out through the gateway bridge, as in Docker.
+    // Internal networks have no way out, by definition.
+    const gateway = attachable.length > 0 && attachable.every((w) => w.net.driver === 'overlay' && !w.net.internal);
+    const [nsPath, gatewayNet] = await Promise.all([
+      this.namespaces.create(nsName),
+      gateway ? this.networks.ensureGatewayBridge() : undefined,
+    ]);
+    const plan = gatewayNet ? [...attachable, { net: gatewayNet, settings: { aliases: [] } }] : attachable;
     const joined: EndpointRecord[] = [];
     let dnsAttached = false;
     try {
-      const attachable = wanted.filter((w) => w.net.driver === 'overlay' || w.net.driver === 'bridge');
-      // Overlay-only containers get their way out through the gateway bridge, as in Docker.
-      // Internal networks have no way out, by definition.
-      const gateway = attachable.length > 0 && attachable.every((w) => w.net.driver === 'overlay' && !w.net.internal);
-      const plan = gateway ? [...attachable, { net: await this.networks.ensureGatewayBridge(), settings: { aliases: [] } }] : attachable;
-      for (const [i, w] of plan.entries()) {
-        joined.push(
-          await this.endpoints.join(w.net, {
+      // Every network at once: each join is its own store transaction and its own interface.
+      const results = await Promise.allSettled([
+        this.namespaces.loopbackUp(nsName),
+        ...plan.map(async (w, i) => {
+          const ep = await this.endpoints.join(w.net, {
             containerId: c.id,
             name: c.name,
             aliases: w.settings.aliases,
@@ -70,9 +77,13 @@ export class ContainerNetworking implements RuntimeNetworking {
             containerNs: nsName,
             ifName: `eth${i}`,
             defaultRoute: i === (gateway ? plan.length - 1 : 0),
-          }),
-        );
-      }
+            freshNamespace: true,
+          });
+          joined[i] = ep;
+        }),
+      ]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       // Docker's embedded DNS serves user-defined networks; the default bridge keeps the
       // upstream resolvers (it has no service discovery).
       const userDefined = attachable.some((w) => !w.net.predefined);
@@ -89,7 +100,7 @@ export class ContainerNetworking implements RuntimeNetworking {
       };
     } catch (err) {
       if (dnsAttached) await this.dns.detach(c.id).catch(() => {});
-      for (const ep of joined.reverse()) await this.endpoints.leave(ep).catch(() => {});
+      for (const ep of joined.filter(Boolean).reverse()) await this.endpoints.leave(ep).catch(() => {});
       await this.namespaces.remove(nsName).catch(() => {});
       throw err;
     }
@@ -115,6 +126,7 @@ export class ContainerNetworking implements RuntimeNetworking {
       containerNs: this.netnsName(c.id),
       ifName: `eth${n}`,
       defaultRoute: current.length === 0,
+      freshNamespace: false,
     });
     if (!net.predefined) await this.dns.attach(c.id, this.namespaces.path(this.netnsName(c.id)));
     return endpoint;

@@ -1,19 +1,21 @@
 // Endpoints: a container's attachment to a network. Joining reserves the endpoint's name and
-// address atomically, plugs it in through the network's driver with every remote peer already
-// programmed, and only then publishes the record under this host's lease, so other hosts learn
-// of it from their watch and a crashed host's endpoints expire with its lease.
+// address and publishes its record in one store transaction under this host's lease, then plugs
+// it in through the network's driver with every remote peer already programmed. Other hosts learn
+// of it from their watch, and a crashed host's endpoints expire with its lease.
 //
-// The same watch feeds the drivers' peer entries and the DNS name table: one source of truth,
-// so a name a container can resolve is one it can reach.
-import { forbidden } from '../errors.js';
+// The same watch feeds the drivers' peer entries and the DNS name table: one source of truth.
+// A remote name enters the table only once its peer entries are programmed, so a name a
+// container can resolve is one it can reach.
+import { forbidden, unavailable } from '../errors.js';
 import type { Attachment, Driver } from '../drivers/driver.js';
 import { SerialQueues } from '../util/serial.js';
 import { macFromIp } from '../dataplane/mac.js';
+import { addressInUse } from '../ipam/messages.js';
 import { keys } from './keys.js';
 import type { MirrorChange } from './mirror.js';
 import { newId, type NetworkService } from './networks.js';
 import type { Scope } from './scope.js';
-import type { EndpointRecord, NetworkDriverName, NetworkRecord } from './types.js';
+import type { EndpointRecord, IpamPool, NetworkDriverName, NetworkRecord } from './types.js';
 
 export interface JoinRequest {
   readonly containerId: string;
@@ -23,13 +25,20 @@ export interface JoinRequest {
   readonly containerNs: string;
   readonly ifName: string;
   readonly defaultRoute: boolean;
+  /** The container's namespace was made for this start and holds nothing but lo. */
+  readonly freshNamespace: boolean;
 }
 
 /** Where endpoint changes are published besides the drivers: the DNS name table. */
 export interface EndpointObserver {
   endpointUp(ep: EndpointRecord, network: NetworkRecord): void;
   endpointDown(ep: EndpointRecord): void;
+  /** A local endpoint was plugged in; `ms` is the data-plane work alone (the benchmark's attach). */
+  attached?(ep: EndpointRecord, network: NetworkRecord, ms: number): void;
 }
+
+/** Transactions lost to concurrent allocators before a join gives up. */
+const MAX_ADDRESS_ATTEMPTS = 5;
 
 export interface ThisHost {
   readonly name: string;
@@ -66,18 +75,40 @@ export class EndpointService {
     const scope = this.networks.scopeOf(net);
     const pool = net.ipam.config[0];
     if (!pool) throw forbidden(`network ${net.name} has no address pool`);
+    const endpoint = await this.publishNew(scope, net, pool, req);
+    const attachment: Attachment = {
+      network: net, endpoint, containerNs: req.containerNs, ifName: req.ifName, defaultRoute: req.defaultRoute, freshNamespace: req.freshNamespace,
+    };
+    try {
+      await this.queues.run(net.id, async () => {
+        const started = performance.now();
+        const peers = async () => (await scope.endpoints.catchUp(keys.networkEndpoints(net.id))).filter((e) => e.host !== this.host.name);
+        await driver.join(attachment, peers);
+        this.observer.attached?.(endpoint, net, performance.now() - started);
+      });
+    } catch (err) {
+      await this.queues.run(net.id, () => driver.leave(attachment)).catch((e: Error) => this.onError(e, 'join rollback'));
+      await this.unpublish(scope, endpoint).catch((e: Error) => this.onError(e, 'join rollback'));
+      throw err;
+    }
+    this.attached.set(endpoint.id, attachment);
+    return endpoint;
+  }
+
+  /**
+   * Reserve the endpoint's name and address and publish its record in ONE store transaction,
+   * before any local plumbing: other hosts learn of it one round trip after the start began
+   * (DESIGN's convergence), and the container's process, which starts only after the plumbing,
+   * cannot be reached earlier anyway. The address is picked from the mirror without a read; a
+   * transaction lost to a concurrent allocator re-reads the network's addresses and tries again.
+   */
+  private async publishNew(scope: Scope, net: NetworkRecord, pool: IpamPool, req: JoinRequest): Promise<EndpointRecord> {
     const lease = scope.lease();
     const id = newId();
-    const undo: (() => Promise<unknown>)[] = [];
-    try {
-      if (!(await scope.store.create(keys.endpointName(net.id, req.name), id, { lease }))) {
-        throw forbidden(`endpoint with name ${req.name} already exists in network ${net.name}`);
-      }
-      undo.push(() => scope.store.delete(keys.endpointName(net.id, req.name)));
-
-      const ip = await scope.ipam.requestAddress(net.id, pool, { preferred: req.preferredIp, owner: id, lease, networkName: net.name });
-      undo.push(() => scope.ipam.releaseAddress(net.id, ip));
-
+    const nameKey = keys.endpointName(net.id, req.name);
+    let inUse = new Set(scope.endpoints.values(keys.networkEndpoints(net.id)).map((e) => e.ipv4.split('/')[0]!));
+    for (let attempt = 1; ; attempt++) {
+      const ip = scope.ipam.pickAddress(net.id, pool, { preferred: req.preferredIp, inUse, networkName: net.name });
       const endpoint: EndpointRecord = {
         id,
         networkId: net.id,
@@ -89,21 +120,29 @@ export class EndpointService {
         ipv4: `${ip}/${pool.subnet.split('/')[1]}`,
         mac: macFromIp(ip),
       };
-      const attachment: Attachment = { network: net, endpoint, containerNs: req.containerNs, ifName: req.ifName, defaultRoute: req.defaultRoute };
-      await this.queues.run(net.id, async () => {
-        const peers = (await scope.endpoints.catchUp(keys.networkEndpoints(net.id))).filter((e) => e.host !== this.host.name);
-        await driver.join(attachment, peers);
-      });
-      undo.push(() => this.queues.run(net.id, () => driver.leave(attachment)));
-
-      await scope.store.create(keys.endpoint(net.id, id), JSON.stringify(endpoint), { lease });
-      await scope.endpoints.catchUp(keys.endpoint(net.id, id));
-      this.attached.set(id, attachment);
-      return endpoint;
-    } catch (err) {
-      for (const step of undo.reverse()) await step().catch((e: Error) => this.onError(e, 'join rollback'));
-      throw err;
+      const written = await scope.store.createAll(
+        [{ key: nameKey, value: id }, scope.ipam.addressClaim(net.id, ip, id), { key: keys.endpoint(net.id, id), value: JSON.stringify(endpoint) }],
+        { lease },
+      );
+      if (written) {
+        scope.endpoints.record(written);
+        return endpoint;
+      }
+      if (await scope.store.get(nameKey)) throw forbidden(`endpoint with name ${req.name} already exists in network ${net.name}`);
+      if (req.preferredIp) throw addressInUse();
+      if (attempt >= MAX_ADDRESS_ATTEMPTS) throw unavailable(`could not reserve an address on network ${net.name}: too many concurrent allocations`);
+      inUse = new Set([...(await scope.ipam.addressesInUse(net.id)), ip]);
     }
+  }
+
+  /** Take a record of this host off the store: the endpoint, then its address and its name. */
+  private async unpublish(scope: Scope, ep: EndpointRecord): Promise<void> {
+    await scope.store.delete(keys.endpoint(ep.networkId, ep.id));
+    await scope.endpoints.catchUp(keys.endpoint(ep.networkId, ep.id));
+    await scope.ipam.releaseAddress(ep.networkId, ep.ipv4.split('/')[0]!);
+    const nameKey = keys.endpointName(ep.networkId, ep.name);
+    const owner = await scope.store.get(nameKey);
+    if (owner?.value === ep.id) await scope.store.delete(nameKey, owner.revision);
   }
 
   /**
@@ -141,12 +180,7 @@ export class EndpointService {
     const scope = this.networks.scopeOf(net);
     if (attachment) await this.queues.run(net.id, () => this.driverFor(net).leave(attachment));
     this.attached.delete(endpoint.id);
-    await scope.store.delete(keys.endpoint(net.id, endpoint.id));
-    await scope.endpoints.catchUp(keys.endpoint(net.id, endpoint.id));
-    await scope.ipam.releaseAddress(net.id, endpoint.ipv4.split('/')[0]!);
-    const nameKey = keys.endpointName(net.id, endpoint.name);
-    const owner = await scope.store.get(nameKey);
-    if (owner?.value === endpoint.id) await scope.store.delete(nameKey, owner.revision);
+    await this.unpublish(scope, endpoint);
   }
 
   /** This host's endpoints of a container. */
@@ -171,11 +205,7 @@ export class EndpointService {
         await this.leave(ep);
         continue;
       }
-      await scope.store.delete(keys.endpoint(net.id, ep.id));
-      await scope.ipam.releaseAddress(net.id, ep.ipv4.split('/')[0]!);
-      const nameKey = keys.endpointName(net.id, ep.name);
-      const owner = await scope.store.get(nameKey);
-      if (owner?.value === ep.id) await scope.store.delete(nameKey, owner.revision);
+      await this.unpublish(scope, ep);
     }
     await scope.endpoints.catchUp(keys.networkEndpoints(net.id));
     return stale.length > 0;
@@ -191,15 +221,27 @@ export class EndpointService {
     const ep = change.value ?? change.previous;
     if (!ep) return;
     const net = scope.networks.get(keys.network(ep.networkId));
-    if (change.previous && (!change.value || change.previous.id !== change.value.id)) this.observer.endpointDown(change.previous);
-    if (change.value && net) this.observer.endpointUp(change.value, net);
-    if (!net || ep.host === this.host.name) return;
-    const driver = this.drivers.get(net.driver);
-    if (!driver) return;
+    const gone = change.previous && (!change.value || change.previous.id !== change.value.id) ? change.previous : undefined;
+    const driver = net && ep.host !== this.host.name ? this.drivers.get(net.driver) : undefined;
+    if (!net || !driver) {
+      if (gone) this.observer.endpointDown(gone);
+      if (change.value && net) this.observer.endpointUp(change.value, net);
+      return;
+    }
+    // In the network's queue, behind any earlier change of it: the name goes before its peer
+    // entries, and comes after them.
     const added = change.value ? [change.value] : [];
     const removed = change.value ? [] : [ep];
     void this.queues
-      .run(net.id, () => driver.updatePeers(net, added, removed))
+      .run(net.id, async () => {
+        if (gone) this.observer.endpointDown(gone);
+        try {
+          await driver.updatePeers(net, added, removed);
+        } finally {
+          // A failed update is logged below; the name still goes in rather than vanish for good.
+          if (change.value) this.observer.endpointUp(change.value, net);
+        }
+      })
       .catch((err: Error) => this.onError(err, `peer update on ${net.name}`));
   }
 }

@@ -63,6 +63,14 @@ export class StoreMirror<T> {
     return out;
   }
 
+  /**
+   * Apply records this process has just written (with the revisions the store gave them), without
+   * waiting for the watch to bring them back: a caller then sees its own write at once.
+   */
+  record(written: readonly KeyValue[]): void {
+    for (const kv of written) if (kv.key.startsWith(this.prefix)) this.apply(kv.key, kv.revision, this.decodeSafe(kv));
+  }
+
   /** Re-list `subprefix` at the store's current revision and apply it before returning. */
   async catchUp(subprefix: string): Promise<T[]> {
     const listing = await this.store.list(subprefix);

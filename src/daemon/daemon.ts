@@ -15,7 +15,8 @@ import { Scope } from '../cluster/scope.js';
 import type { NetworkDriverName } from '../cluster/types.js';
 import {
   BridgeDataplane,
-  createNetns,
+  addNetns,
+  loopbackUp,
   deleteNetns,
   ExecRunner,
   netnsPath,
@@ -104,6 +105,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
           names.setEndpoint({ id: ep.id, networkId: ep.networkId, networkName: net.name, containerId: ep.containerId, name: ep.name, aliases: ep.aliases, ip: ep.ipv4 });
         },
         endpointDown: (ep) => names.removeEndpoint(ep.id),
+        attached: (ep, net, ms) =>
+          log.info({ container: ep.containerId.slice(0, 12), network: net.name, driver: net.driver, attachMs: Math.round(ms * 100) / 100 }, 'endpoint attached'),
       },
       (err, what) => log.error({ err: err.message }, what),
     );
@@ -119,7 +122,8 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
       networks,
       endpoints,
       {
-        create: async (name) => (await createNetns(runner, name), netnsPath(name)),
+        create: async (name) => (await addNetns(runner, name), netnsPath(name)),
+        loopbackUp: (name) => loopbackUp(runner, name),
         remove: (name) => deleteNetns(runner, name),
         path: netnsPath,
       },

@@ -1,6 +1,6 @@
 // The data plane's public surface: the only code that touches the kernel's networking.
 export { type CommandRunner, type RunOptions, type RunResult, CommandError, ExecRunner, RecordingRunner, type RecordedCall } from './runner.js';
-export { createNetns, deleteNetns, listNetns, netnsPath } from './netns.js';
+export { addNetns, createNetns, deleteNetns, listNetns, loopbackUp, netnsPath } from './netns.js';
 export { macFromIp } from './mac.js';
 export { type ContainerPlug, vethName } from './veth.js';
 export { VXLAN_OVERHEAD, VXLAN_PORT } from './devices.js';

@@ -11,11 +11,20 @@ export function netnsPath(name: string): string {
 
 /** Creates the namespace unless it exists, and brings its `lo` up either way. */
 export async function createNetns(runner: CommandRunner, name: string): Promise<void> {
+  await addNetns(runner, name);
+  await loopbackUp(runner, name);
+}
+
+/** Creates the namespace unless it exists; its `lo` is down until `loopbackUp`. */
+export async function addNetns(runner: CommandRunner, name: string): Promise<void> {
   netnsName(name);
   const argv = ['ip', 'netns', 'add', name];
   const r = await runner.run(argv, { allowFail: true });
   if (r.code !== 0 && !/File exists/.test(r.stderr)) throw new CommandError(argv, r.code, r.stderr);
-  await runner.run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
+}
+
+export async function loopbackUp(runner: CommandRunner, name: string): Promise<void> {
+  await runner.run(['ip', '-n', netnsName(name), 'link', 'set', 'lo', 'up']);
 }
 
 /** Deletes the namespace; deleting one that is already gone succeeds. */

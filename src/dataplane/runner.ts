@@ -3,6 +3,7 @@
 // commands as text (tailscale's TestRouterStates), and the real kernel tests wrap ExecRunner in
 // the same recorder to prove that re-applying a desired state issues no writes.
 import { spawn } from 'node:child_process';
+import { hostTool } from '../util/host-tool.js';
 
 export interface RunOptions {
   /** Written to the child's stdin (batches: `ip -force -batch -`). */
@@ -49,6 +50,8 @@ export interface ExecRunnerOptions {
 
 export class ExecRunner implements CommandRunner {
   private readonly timeoutMs: number;
+  // Error texts are matched (e.g. "does not exist"), so they must not be translated.
+  private readonly env = { ...process.env, LC_ALL: 'C' };
 
   constructor(opts: ExecRunnerOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -58,10 +61,10 @@ export class ExecRunner implements CommandRunner {
     const [file, ...args] = argv;
     if (file === undefined) return Promise.reject(new Error('empty argv'));
     return new Promise((resolve, reject) => {
-      const child = spawn(file, args, {
+      const child = spawn(this.executable(file), args, {
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-        // Error texts are matched (e.g. "does not exist"), so they must not be translated.
-        env: { ...process.env, LC_ALL: 'C' },
+        env: this.env,
+        argv0: file,
       });
       // Not spawn's own `timeout`: its timer outlives a child that failed to start (ENOENT) and
       // holds the event loop open until it fires.
@@ -94,6 +97,17 @@ export class ExecRunner implements CommandRunner {
       }
     });
   }
+
+  /** The tool's absolute path; one that is not found is left to spawn to report (ENOENT). */
+  private executable(file: string): string {
+    if (file.includes('/')) return file;
+    try {
+      return hostTool(file);
+    } catch {
+      return file;
+    }
+  }
+
 }
 
 export interface RecordedCall {

@@ -29,6 +29,11 @@ export interface ContainerPlug {
   readonly gateway: string;
   readonly mtu: number;
   readonly defaultRoute: boolean;
+  /**
+   * The container's namespace is new and this endpoint's host name unused: nothing to read, so
+   * the pair is planned from the known-empty state (two processes instead of four).
+   */
+  readonly fresh?: boolean;
 }
 
 export interface VethAttachment extends ContainerPlug {
@@ -60,17 +65,19 @@ function validated(a: VethAttachment): VethAttachment {
     gateway: v.ipv4(a.gateway),
     mtu: v.mtu(a.mtu),
     defaultRoute: a.defaultRoute,
+    fresh: a.fresh,
   };
 }
 
-/** Reads both ends (two processes, in parallel), then writes only what differs. */
+/** Reads both ends (two processes, in parallel) unless `fresh`, then writes only what differs. */
 export async function attachVeth(runner: CommandRunner, attachment: VethAttachment): Promise<void> {
   const a = validated(attachment);
-  const [hostEnd, [links, routes]] = await Promise.all([
-    readLink(runner, a.linkNs, a.hostIfName),
-    readMany(runner, a.containerNs, ['-d'], ['addr show', 'route show default']),
-  ]);
-  const plan = planAttach(a, hostEnd, links as IpLink[], routes as IpRoute[]);
+  const plan = a.fresh
+    ? planAttach(a, undefined, [], [])
+    : await Promise.all([
+      readLink(runner, a.linkNs, a.hostIfName),
+      readMany(runner, a.containerNs, ['-d'], ['addr show', 'route show default']),
+    ]).then(([hostEnd, [links, routes]]) => planAttach(a, hostEnd, links as IpLink[], routes as IpRoute[]));
   try {
     await runSteps(runner, plan.steps);
   } catch (err) {

@@ -13,15 +13,18 @@ export interface Attachment {
   readonly ifName: string;
   /** Whether this network carries the container's default route. */
   readonly defaultRoute: boolean;
+  /** The container's namespace was made for this start and holds nothing but lo. */
+  readonly freshNamespace: boolean;
 }
 
 export interface Driver {
   readonly name: NetworkDriverName;
   /**
-   * Plug the endpoint in. `peers` is every remote endpoint of the network at a store revision
-   * no older than the call, so the container can reach all of them before its process starts.
+   * Plug the endpoint in, so the container can reach every remote peer before its process
+   * starts. `peers()` reads them at a store revision no older than the call; a driver whose
+   * network is already joined here (its peers kept current by updatePeers) need not ask.
    */
-  join(attachment: Attachment, peers: readonly EndpointRecord[]): Promise<void>;
+  join(attachment: Attachment, peers: () => Promise<readonly EndpointRecord[]>): Promise<void>;
   /** Unplug it; safe to repeat. */
   leave(attachment: Attachment): Promise<void>;
   /** Remote endpoints of a joined network came or went. Ignored for networks not joined here. */
@@ -40,6 +43,7 @@ export function plugOf(a: Attachment): ContainerPlug {
     gateway: pool.gateway,
     mtu: a.network.mtu,
     defaultRoute: a.defaultRoute,
+    fresh: a.freshNamespace,
   };
 }
 

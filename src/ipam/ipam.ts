@@ -97,6 +97,36 @@ export class Ipam {
     throw msg.noAvailableAddresses(opts.networkName ?? networkId, networkId);
   }
 
+  /**
+   * The address to claim without reading the store: the preferred one (validated as for
+   * requestAddress), or else the lowest assignable one not in `inUse`. The caller creates the
+   * claim's key together with its own records in one transaction (Store.createAll); if that
+   * loses a race, `addressesInUse` says what the store holds and the caller picks again.
+   */
+  pickAddress(
+    networkId: string, pool: IpamPool,
+    opts: { readonly preferred?: string; readonly inUse: ReadonlySet<string>; readonly networkName?: string },
+  ): string {
+    if (opts.preferred !== undefined && opts.preferred !== '') return this.validPreferred(pool, opts.preferred);
+    for (const addr of assignableAddresses(pool)) {
+      const ip = formatAddr4(addr);
+      if (!opts.inUse.has(ip)) return ip;
+    }
+    throw msg.noAvailableAddresses(opts.networkName ?? networkId, networkId);
+  }
+
+  /** The key and value that reserve `ip` on the network for `owner`. */
+  addressClaim(networkId: string, ip: string, owner: string): { key: string; value: string } {
+    return { key: this.addrPrefix(networkId) + ip, value: JSON.stringify({ owner }) };
+  }
+
+  /** Every address of the network the store holds a reservation for. */
+  async addressesInUse(networkId: string): Promise<Set<string>> {
+    const prefix = this.addrPrefix(networkId);
+    const listing = await this.store.list(prefix);
+    return new Set(listing.items.map((kv) => kv.key.slice(prefix.length)));
+  }
+
   /** Free an address. Safe to repeat. */
   async releaseAddress(networkId: string, ip: string): Promise<void> {
     await this.store.delete(this.addrPrefix(networkId) + ip);
@@ -105,14 +135,18 @@ export class Ipam {
   private async reservePreferred(
     networkId: string, pool: IpamPool, preferred: string, value: string, put: { lease: Lease } | undefined,
   ): Promise<string> {
+    const ip = this.validPreferred(pool, preferred);
+    if (!(await this.store.create(this.addrPrefix(networkId) + ip, value, put))) throw msg.addressInUse();
+    return ip;
+  }
+
+  private validPreferred(pool: IpamPool, preferred: string): string {
     const addr = parseAddr4(preferred);
     if (addr === undefined) throw msg.badPreferredAddress(preferred);
     if (!poolContains(pool, addr)) throw msg.addressNotInNetwork(preferred);
     // moby reserves these in the pool's bitmap, so asking for one says it is in use.
     if (unassignable(pool).has(addr)) throw msg.addressInUse();
-    const ip = formatAddr4(addr);
-    if (!(await this.store.create(this.addrPrefix(networkId) + ip, value, put))) throw msg.addressInUse();
-    return ip;
+    return formatAddr4(addr);
   }
 
   private get poolsKey(): string {

@@ -3,8 +3,6 @@
 // by sandbox-process.ts, which uses the paths resolved here.
 
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 
 export class CommandError extends Error {
   constructor(
@@ -46,30 +44,4 @@ export function runCommand(command: string, args: readonly string[], opts: RunOp
   });
 }
 
-// sbin directories are searched too: weftd may run with a PATH that lacks them.
-const EXTRA_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-const found = new Map<string, string>();
-
-/** Absolute path of a host tool; container processes get the container's PATH, never weftd's. */
-export function hostTool(name: string): string {
-  const cached = found.get(name);
-  if (cached) return cached;
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
-  for (const dir of dirs) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      found.set(name, candidate);
-      return candidate;
-    } catch {
-      // try the next directory
-    }
-  }
-  throw new Error(`${name} not found in PATH (it comes with util-linux / coreutils / iproute2)`);
-}
-
-/** The PATH handed to helper shells that run host tools before a container's root is entered. */
-export function hostPath(): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
-  return [...new Set(dirs)].join(':');
-}
+export { hostPath, hostTool } from '../util/host-tool.js';

@@ -4,13 +4,13 @@
 //   setpriv --pdeathsig KILL                  dies with weftd, so containers never outlive it
 //   nsenter --net=<netns>                     (absent for --net host)
 //   unshare --mount --uts --ipc               the container's mount, UTS and IPC namespaces
-//   bash -c SETUP                             closes inherited fds; hostname; overlay root; /dev;
+//   busybox sh -c SETUP                       closes inherited fds; hostname; overlay root; /dev;
 //                                             /sys; /etc files
 //   [script … setpriv --pdeathsig KILL]       Tty only: the pty relay (terminal.ts); its child
 //                                             has the slave as stdio and controlling terminal
 //   unshare --pid                             children of the next program get a new PID ns
 //   sh -c REAPER ──fork──►  setpriv --pdeathsig KILL        (dies with the reaper)
-//     reports the child's   sh -c PID1                      mounts /proc (it is in the new PID ns);
+//     reports the child's   busybox sh -c PID1              mounts /proc (it is in the new PID ns);
 //     PID, waits, exits                                     Tty: sets the window size
 //     with its status       [setsid --ctty]                 Tty: a session of its own, on the pty
 //     (128+n if killed)     env --default-signal -i <env>
@@ -47,9 +47,11 @@ import { NO_SIZE, TerminalResizer, ptyRelayArgv, type TtySize } from './terminal
 import type { OutputStream } from './types.js';
 
 // weftd may have inherited descriptors without close-on-exec (from whoever started it); a
-// container must get only its stdio. dash cannot name descriptors above 9, so the helper
-// scripts run under bash, with --norc: Debian's bash sources ~/.bashrc when its stdin is a
-// socket (it takes that for rshd), and libuv's stdio pipes are socketpairs.
+// container must get only its stdio. dash cannot name descriptors above 9; busybox's ash can.
+// The set-up scripts run under busybox-static's ash: its mkdir, ln and rm run inside the shell
+// and its mount is the same static binary forked, so the ~20 steps of a container's root
+// filesystem cost ~10 ms instead of ~40 ms of util-linux execs. (exec's wrapper stays bash,
+// with --norc: Debian's bash sources ~/.bashrc when its stdin is a socket, as libuv's are.)
 const closeInheritedFds = (keep: string) => [
   'for f in /proc/$$/fd/*; do',
   '  n=${f##*/}',
@@ -194,12 +196,13 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
   const unshare = hostTool('unshare');
   const sh = hostTool('sh');
   const setpriv = hostTool('setpriv');
+  const busybox = hostTool('busybox');
   const size = spec.tty ?? NO_SIZE;
   const pidNamespace = [
     unshare, '--pid', '--',
     sh, '-c', REAPER, 'weft-reaper',
     setpriv, '--pdeathsig', 'KILL', '--',
-    sh, '-c', PID1, 'weft-pid1', spec.mountPoint, String(size.rows), String(size.cols),
+    busybox, 'sh', '-c', PID1, 'weft-pid1', spec.mountPoint, String(size.rows), String(size.cols),
     ...(spec.tty ? [hostTool('setsid'), '--ctty', '--'] : []),
     ...enterRootArgv(spec.mountPoint, spec.workingDir, spec.env, spec.user, spec.argv),
   ];
@@ -207,7 +210,7 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     '--pdeathsig', 'KILL', '--',
     ...(spec.netnsPath ? [hostTool('nsenter'), `--net=${spec.netnsPath}`, '--'] : []),
     unshare, '--mount', '--uts', '--ipc', '--propagation', 'private', '--',
-    hostTool('bash'), '--norc', '--noprofile', '-c', SETUP, 'weft-init',
+    busybox, 'sh', '-c', SETUP, 'weft-init',
     spec.hostname, spec.domainname, spec.lowerDir, spec.upperDir, spec.workDir, spec.mountPoint,
     spec.etcFilesDir, spec.workingDir,
     // The relay's child is forked, so it needs a parent-death signal of its own.

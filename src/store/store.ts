@@ -16,6 +16,12 @@ export interface KeyValue {
   readonly lease?: string;
 }
 
+/** A key to create, with its value (see Store.createAll). */
+export interface NewEntry {
+  readonly key: string;
+  readonly value: string;
+}
+
 export interface Listing {
   readonly items: KeyValue[];
   /** The store's revision at which the listing was read: watch from here to miss nothing. */
@@ -77,6 +83,13 @@ export interface Store {
   list(prefix: string): Promise<Listing>;
   /** Create the key only if it does not exist. Returns the new entry, or undefined if it exists. */
   create(key: string, value: string, opts?: PutOptions): Promise<KeyValue | undefined>;
+  /**
+   * Create every key, all under the same options (lease), or none of them: undefined if any
+   * already exists. Entries come back in the order given. One round trip where the backend allows.
+   * An empty list is [] without touching the store; a key given twice is a caller's mistake
+   * (rejected with a plain Error, nothing written).
+   */
+  createAll(entries: readonly NewEntry[], opts?: PutOptions): Promise<KeyValue[] | undefined>;
   /** Replace the key only if its revision is still `revision`. Undefined on conflict or absence. */
   compareAndSwap(key: string, value: string, revision: number, opts?: PutOptions): Promise<KeyValue | undefined>;
   /** Delete the key (only at `revision`, if given). True if it was deleted. */

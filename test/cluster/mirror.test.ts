@@ -70,4 +70,18 @@ describe('StoreMirror', () => {
     );
     await mirror.close();
   });
+
+  it('records its own writes at once, and the watch bringing them back changes nothing', async () => {
+    const mirror = new StoreMirror<string>(reader, 'w/', (kv) => JSON.parse(kv.value) as string);
+    await mirror.start();
+    const changes: MirrorChange<string>[] = [];
+    mirror.subscribe((c) => changes.push(c));
+    const written = await writer.createAll([{ key: 'w/a', value: '"a"' }, { key: 'other/b', value: '"b"' }]);
+    assert.ok(written);
+    mirror.record(written);
+    assert.deepEqual(mirror.values(), ['a'], 'a key outside the prefix is not taken');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(changes.map((c) => [c.key, c.value]), [['w/a', 'a']]);
+    await mirror.close();
+  });
 });

@@ -146,6 +146,21 @@ ip -n c1 -force -batch -
     );
   });
 
+  it('in a fresh namespace, reads nothing: the same two writes', async () => {
+    const text = await commands({}, (dp) => dp.attach({ ...ep, fresh: true }));
+    assert.equal(
+      text,
+      `ip -n sb -force -batch -
+  link add vethabcdef01 mtu 1450 type veth peer name eth0 address 02:42:0a:00:00:02 mtu 1450 netns c1
+  link set vethabcdef01 master br0 up
+ip -n c1 -force -batch -
+  addr add 10.0.0.2/24 dev eth0
+  link set eth0 up
+  route replace default via 10.0.0.1 dev eth0
+`,
+    );
+  });
+
   it('deletes a pair it made when configuring the container end fails', async () => {
     const replies = {
       [READ_HOST_END]: noDevice('vethabcdef01'),

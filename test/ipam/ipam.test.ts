@@ -186,6 +186,26 @@ for (const [name, make] of Object.entries(makers)) {
         assert.equal(await ipam.requestAddress('n1', again, { owner: 'e2' }), '10.0.0.2');
       });
 
+      it('picks without reading: the lowest address not in use, or the preferred one validated', async () => {
+        fresh();
+        const pool = { ...pool24, auxAddresses: { a: '10.0.0.3' } };
+        assert.equal(ipam.pickAddress('n1', pool, { inUse: new Set() }), '10.0.0.2');
+        assert.equal(ipam.pickAddress('n1', pool, { inUse: new Set(['10.0.0.2']) }), '10.0.0.4', 'skips in-use and auxiliary addresses');
+        assert.equal(ipam.pickAddress('n1', pool, { inUse: new Set(['10.0.0.9']), preferred: '10.0.0.9' }), '10.0.0.9', 'the store decides on a preferred one');
+        assert.throws(() => ipam.pickAddress('n1', pool, { inUse: new Set(), preferred: '10.0.0.1' }), /Address already in use/);
+        assert.throws(() => ipam.pickAddress('n1', pool, { inUse: new Set(), preferred: '10.9.9.9' }), /does not belong/);
+        const tiny = { subnet: '10.7.0.0/30', gateway: '10.7.0.1', auxAddresses: {} };
+        assert.throws(() => ipam.pickAddress('n-t', tiny, { inUse: new Set(['10.7.0.2']), networkName: 'tiny' }), /no available IPv4 addresses on this network's address pools: tiny \(n-t\)/);
+      });
+
+      it('a claim created with other keys reserves the address for requestAddress too', async () => {
+        fresh();
+        const claim = ipam.addressClaim('n1', '10.0.0.2', 'e1');
+        assert.ok(await t.store.createAll([claim, { key: `${name}-claim-${space}`, value: 'x' }]));
+        assert.deepEqual([...(await ipam.addressesInUse('n1'))], ['10.0.0.2']);
+        assert.equal(await ipam.requestAddress('n1', pool24, { owner: 'e2' }), '10.0.0.3');
+      });
+
       it('concurrent requests from two clients never share an address', async () => {
         fresh();
         const other = new Ipam(await t.peer(), { defaultPools: GLOBAL_DEFAULT_POOLS, keyPrefix: `${name}-t${space}/ipam/` });

@@ -53,6 +53,11 @@ export function memoryStore(opts: MemoryStoreOptions = {}) {
       await pause();
       return data.has(key) ? undefined : put(key, value, o);
     },
+    async createAll(entries: readonly { key: string; value: string }[], o?: PutOptions): Promise<KeyValue[] | undefined> {
+      await pause();
+      if (entries.some((e) => data.has(e.key))) return undefined;
+      return entries.map((e) => put(e.key, e.value, o));
+    },
     async compareAndSwap(key: string, value: string, rev: number, o?: PutOptions): Promise<KeyValue | undefined> {
       await pause();
       return data.get(key)?.revision === rev ? put(key, value, o) : undefined;

@@ -141,6 +141,115 @@ export function describeStore(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe('createAll', () => {
+      /** Plain errors only: a store's answer (unavailable, lease lost) would be the wrong kind. */
+      const isCallerMistake = (err: unknown) =>
+        err instanceof Error && !(err instanceof StoreUnavailableError) && !(err instanceof LeaseLostError);
+
+      it('creates every key with its value, in the order given, at revisions that never go down', async (t) => {
+        const { store, another } = await fixture(t);
+        const other = await another();
+        const before = await store.create('ca/before', 'x');
+        assert.ok(before);
+        const entries = [
+          { key: 'ca/n1/name', value: 'one' },
+          { key: 'ca/n1', value: 'a key and a "directory" of one name' },
+          { key: 'ca/deep/er/key', value: 'three' },
+          { key: 'ca/empty', value: '' },
+        ];
+        const created = await store.createAll(entries);
+        assert.ok(created);
+        assert.deepEqual(created.map((kv) => ({ key: kv.key, value: kv.value })), entries);
+        assert.ok(created.every((kv) => kv.lease === undefined));
+        assert.ok(created[0]!.revision > before.revision);
+        for (let i = 1; i < created.length; i++) {
+          assert.ok(created[i]!.revision >= created[i - 1]!.revision, `revision ${created[i]!.revision} after ${created[i - 1]!.revision}`);
+        }
+        for (const kv of created) {
+          assert.deepEqual(await store.get(kv.key), kv);
+          assert.deepEqual(await other.get(kv.key), kv, 'another client sees it too');
+        }
+        const after = await other.create('ca/after', 'x');
+        assert.ok(after && after.revision > created.at(-1)!.revision, 'a later change has a higher revision');
+        assert.equal(await store.create('ca/n1', 'again'), undefined, 'created keys exist for create too');
+      });
+
+      it('creates none of the keys if any one exists, wherever it stands in the list', async (t) => {
+        const { store, another } = await fixture(t);
+        const other = await another();
+        const existing = await other.create('cx/b', 'old');
+        assert.ok(existing);
+        const entry = (key: string) => ({ key, value: `new-${key}` });
+        for (const keys of [['cx/a', 'cx/b', 'cx/c'], ['cx/b', 'cx/a', 'cx/c'], ['cx/a', 'cx/c', 'cx/b'], ['cx/b']]) {
+          assert.equal(await store.createAll(keys.map(entry)), undefined, `with the existing key in ${keys.join(',')}`);
+          assert.deepEqual((await store.list('cx/')).items, [existing], 'nothing else written, the existing key untouched');
+        }
+        assert.ok(await other.delete('cx/b', existing.revision));
+        const created = await store.createAll(['cx/a', 'cx/b', 'cx/c'].map(entry));
+        assert.deepEqual(created?.map((kv) => kv.value), ['new-cx/a', 'new-cx/b', 'new-cx/c'], 'once it is gone, the same call succeeds');
+      });
+
+      it('returns [] for an empty list, and refuses a key given twice, writing nothing', async (t) => {
+        const { store, defer } = await fixture(t);
+        const lease = await store.grantLease(2);
+        defer(() => lease.revoke());
+        assert.deepEqual(await store.createAll([]), []);
+        assert.deepEqual(await store.createAll([], { lease }), []);
+        await assert.rejects(
+          store.createAll([{ key: 'cd/a', value: '1' }, { key: 'cd/b', value: '2' }, { key: 'cd/a', value: '3' }]),
+          isCallerMistake,
+        );
+        await assert.rejects(store.createAll([{ key: 'cd/c', value: '1' }, { key: 'cd/c', value: '1' }], { lease }), isCallerMistake);
+        assert.deepEqual((await store.list('cd/')).items, []);
+      });
+
+      it('holds every key under the lease: revoking it deletes them all; writing under it then fails', async (t) => {
+        const { store, another } = await fixture(t);
+        const other = await another();
+        const lease = await store.grantLease(2);
+        const entries = [{ key: 'cl/name', value: 'n' }, { key: 'cl/addr/10.0.0.2', value: 'a' }, { key: 'cl/ep/e1', value: 'e' }];
+        const held = await store.createAll(entries, { lease });
+        assert.ok(held);
+        assert.deepEqual(held.map((kv) => [kv.key, kv.value, kv.lease]), entries.map((e) => [e.key, e.value, lease.id]));
+        for (const kv of held) assert.deepEqual(await other.get(kv.key), kv);
+        const plain = await store.create('cl/plain', 'p');
+        await lease.revoke();
+        for (const { key } of entries) assert.equal(await store.get(key), undefined, `${key} went with the lease`);
+        assert.deepEqual(await store.get('cl/plain'), plain, 'keys without the lease stay');
+        await assert.rejects(store.createAll([{ key: 'cl/late', value: 'x' }, { key: 'cl/late2', value: 'x' }], { lease }));
+        assert.deepEqual((await store.list('cl/')).items, [plain]);
+      });
+
+      it('gives watchers one put per key, between the changes before and after it', async (t) => {
+        const { store, another, defer } = await fixture(t);
+        const other = await another();
+        const recorder = await WatchRecorder.start(store, 'cw/', (await store.list('cw/')).revision);
+        defer(() => recorder.close());
+        await store.create('cw/before', '0');
+        const created = await other.createAll([
+          { key: 'cw/x/1', value: '1' }, { key: 'cw/y/2', value: '2' }, { key: 'cw/3', value: '3' },
+        ]);
+        assert.ok(created);
+        await other.createAll([{ key: 'cw/x/1', value: 'refused' }, { key: 'cw/4', value: 'refused' }]);
+        await store.create('cw/after', '4');
+        await waitUntil(() => recorder.events.length >= 5, 'five events');
+        await sleep(100); // room for anything extra to show up
+        const trail = recorder.trail;
+        assert.equal(trail.length, 5, trail.join(' '));
+        assert.equal(trail[0], 'put:cw/before');
+        assert.deepEqual(trail.slice(1, 4).sort(), ['put:cw/3', 'put:cw/x/1', 'put:cw/y/2']);
+        assert.equal(trail[4], 'put:cw/after');
+        for (const kv of created) {
+          const event = recorder.events.find((e) => e.type === 'put' && e.kv.key === kv.key);
+          assert.deepEqual(event, { type: 'put', kv, revision: kv.revision });
+        }
+        const revisions = recorder.events.map((e) => e.revision);
+        assert.deepEqual([...revisions].sort((a, b) => a - b), revisions, 'in revision order');
+        assert.ok(revisions[0]! < revisions[1]! && revisions[3]! < revisions[4]!);
+        assert.deepEqual(recorder.errors, []);
+      });
+    });
+
     describe('watch', () => {
       it('misses nothing and repeats nothing when started at a listing\'s revision', async (t) => {
         const { store, another, defer } = await fixture(t);

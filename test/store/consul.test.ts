@@ -69,6 +69,53 @@ describe('consul store (fake agent)', () => {
     assert.equal(await store.compareAndSwap('k', 'stale', first!.revision), undefined);
   });
 
+  it('creates several keys in one transaction: cas at index 0 per key, all at one index, or none', async (t) => {
+    const store = await open(t);
+    const created = await store.createAll([{ key: 'm/a', value: '1' }, { key: 'm/b', value: '2' }]);
+    assert.deepEqual(txns().at(-1), [
+      { KV: { Verb: 'cas', Key: 'p/weft/v1/m/a', Value: b64('1'), Index: 0 } },
+      { KV: { Verb: 'cas', Key: 'p/weft/v1/m/b', Value: b64('2'), Index: 0 } },
+    ]);
+    const index = consul.kv.get('p/weft/v1/m/a')!.ModifyIndex;
+    assert.deepEqual(created, [{ key: 'm/a', value: '1', revision: index }, { key: 'm/b', value: '2', revision: index }]);
+    assert.equal(consul.kv.get('p/weft/v1/m/b')!.ModifyIndex, index);
+
+    const sent = txns().length;
+    assert.equal(await store.createAll([{ key: 'm/c', value: '3' }, { key: 'm/b', value: 'again' }]), undefined, 'a refused cas is "exists"');
+    assert.equal(txns().length, sent + 1, 'one transaction, refused as a whole');
+    assert.equal(consul.kv.has('p/weft/v1/m/c'), false);
+    assert.deepEqual(await store.get('m/b'), created![1]);
+
+    const requests = consul.requests.length;
+    assert.deepEqual(await store.createAll([]), []);
+    await assert.rejects(store.createAll([{ key: 'm/d', value: '1' }, { key: 'm/d', value: '2' }]), /more than once/);
+    assert.equal(consul.requests.length, requests, 'neither an empty list nor a repeated key reaches the agent');
+  });
+
+  it('creates several keys under a lease with check-not-exists per key, then lock per key', async (t) => {
+    const store = await open(t);
+    const lease = await store.grantLease(10, { keepAlive: false });
+    const held = await store.createAll([{ key: 'h/a', value: '1' }, { key: 'h/b', value: '2' }], { lease });
+    assert.deepEqual(txns().at(-1), [
+      { KV: { Verb: 'check-not-exists', Key: 'p/weft/v1/h/a' } },
+      { KV: { Verb: 'check-not-exists', Key: 'p/weft/v1/h/b' } },
+      { KV: { Verb: 'lock', Key: 'p/weft/v1/h/a', Value: b64('1'), Session: lease.id } },
+      { KV: { Verb: 'lock', Key: 'p/weft/v1/h/b', Value: b64('2'), Session: lease.id } },
+    ]);
+    assert.deepEqual(held?.map((kv) => [kv.key, kv.lease]), [['h/a', lease.id], ['h/b', lease.id]]);
+    assert.equal(await store.createAll([{ key: 'h/c', value: '3' }, { key: 'h/a', value: 'x' }], { lease }), undefined);
+    assert.equal(consul.kv.has('p/weft/v1/h/c'), false);
+
+    await lease.revoke();
+    assert.equal(consul.kv.has('p/weft/v1/h/a') || consul.kv.has('p/weft/v1/h/b'), false, 'both went with the session');
+
+    const gone = await store.grantLease(10, { keepAlive: false });
+    consul.sessions.delete(gone.id); // gone without our knowing: its locks are refused
+    await assert.rejects(store.createAll([{ key: 'h/d', value: '1' }, { key: 'h/e', value: '2' }], { lease: gone }), LeaseLostError);
+    assert.equal(consul.requests.at(-1)!.path, `/v1/session/info/${gone.id}`);
+    assert.equal(consul.kv.has('p/weft/v1/h/d'), false);
+  });
+
   it('deletes with delete-cas at a revision, or get + delete (refused if absent) without one', async (t) => {
     const store = await open(t);
     const kv = await store.create('d', 'x');

@@ -169,7 +169,12 @@ export class FakeConsul {
           next.delete(op.Key);
           break;
         case 'set':
+        case 'cas':
         case 'lock': {
+          // cas: Index 0 writes only a key that does not exist, any other only at that ModifyIndex.
+          if (op.Verb === 'cas' && ((op.Index ?? 0) === 0 ? current !== undefined : current?.ModifyIndex !== op.Index)) {
+            return fail(`failed to set key "${op.Key}", index is stale`);
+          }
           if (op.Verb === 'lock') {
             if (!op.Session || !this.sessions.has(op.Session)) return fail(`invalid session "${op.Session}"`);
             if (current?.Session && current.Session !== op.Session) return fail(`failed to lock key "${op.Key}", lock is already held`);

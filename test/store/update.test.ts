@@ -88,7 +88,7 @@ describe('updateJson', () => {
         swaps++;
         return undefined;
       },
-      list: unused, create: unused, delete: unused, watch: unused, grantLease: unused, close: async () => {},
+      list: unused, create: unused, createAll: unused, delete: unused, watch: unused, grantLease: unused, close: async () => {},
     } satisfies Store;
     await assert.rejects(updateJson<number>(losing, 'k', (n) => n! + 1, { retries: 3 }), (err: unknown) => {
       assert.ok(err instanceof UpdateConflictError);

@@ -18,13 +18,18 @@ export class OverlayDriver implements Driver {
     return `${this.opts.netnsPrefix}sb-${net.id.slice(0, 12)}`;
   }
 
-  async join(a: Attachment, peers: readonly EndpointRecord[]): Promise<void> {
+  async join(a: Attachment, peers: () => Promise<readonly EndpointRecord[]>): Promise<void> {
     const net = a.network;
     const sandbox = this.sandboxName(net);
+    // A network already joined here has its peers programmed and kept current by updatePeers
+    // (serialised with this call by the caller), so only the first join reads and sets them.
     if (!this.members.has(net.id)) {
-      await this.dataplane.ensureNetwork({ sandbox, vni: net.vni!, gatewayCidr: gatewayCidr(net), mtu: net.mtu, vtepIp: this.opts.vtepIp });
+      const [remote] = await Promise.all([
+        peers(),
+        this.dataplane.ensureNetwork({ sandbox, vni: net.vni!, gatewayCidr: gatewayCidr(net), mtu: net.mtu, vtepIp: this.opts.vtepIp }),
+      ]);
+      await this.dataplane.setPeers(sandbox, remote.map(toPeer));
     }
-    await this.dataplane.setPeers(sandbox, peers.map(toPeer));
     await this.dataplane.attach({ sandbox, ...plugOf(a) });
     this.members.add(net.id, a.endpoint.id);
   }

@@ -5,6 +5,8 @@
 //   recurse query.
 // - Every write is one transaction (PUT /v1/txn), so a refused check changes nothing:
 //     create              check-not-exists, then set (or lock under a lease)
+//     createAll           cas at index 0 ("only if absent") per key; under a lease, which cas
+//                         cannot take, check-not-exists per key, then lock per key
 //     compare-and-swap    check-index, delete, then set (or lock): the delete drops any
 //                         session the key was held by, so a swap without a lease detaches it
 //     delete at revision  delete-cas
@@ -15,10 +17,12 @@
 //
 // Written to Consul's documented HTTP API and unit-tested against a fake agent only: it has
 // never run against a real Consul.
+import { requireDistinctKeys } from '../common/entries.js';
 import { KeyJournal } from '../common/resync.js';
 import {
   LeaseLostError, StoreUnavailableError,
-  type GrantOptions, type KeyValue, type Lease, type Listing, type PutOptions, type Store, type Watch, type WatchOptions,
+  type GrantOptions, type KeyValue, type Lease, type Listing, type NewEntry, type PutOptions, type Store, type Watch,
+  type WatchOptions,
 } from '../store.js';
 import type { HostPort } from '../url.js';
 import { ConsulHttp, decodeValue, encodeValue, type ConsulEntry, type TxnKvOp } from './http.js';
@@ -97,6 +101,32 @@ class ConsulStore implements Store {
     return this.put(key, value, opts?.lease, [{ Verb: 'check-not-exists', Key: full }]);
   }
 
+  /**
+   * One transaction. Consul caps a transaction's operations (64 in older agents, 128 since), so
+   * this is for a handful of keys: a longer list is refused by the agent as a whole, never split.
+   */
+  async createAll(entries: readonly NewEntry[], opts?: PutOptions): Promise<KeyValue[] | undefined> {
+    requireDistinctKeys(entries);
+    if (entries.length === 0) return [];
+    this.checkOpen();
+    const lease = opts?.lease;
+    const own = this.liveLease(lease);
+    const full = entries.map((e) => ({ Key: this.keyspace + e.key, Value: encodeValue(e.value) }));
+    // Checks first, then the locks: an error at or after index `entries.length` is a lock's.
+    const ops: TxnKvOp[] = lease
+      ? [...full.map((e): TxnKvOp => ({ Verb: 'check-not-exists', Key: e.Key })),
+        ...full.map((e): TxnKvOp => ({ Verb: 'lock', ...e, Session: lease.id }))]
+      : full.map((e): TxnKvOp => ({ Verb: 'cas', ...e, Index: 0 }));
+    const res = await this.http.txn(ops);
+    if (!res.ok) {
+      const lockFailed = res.errors.some((e) => e.OpIndex >= entries.length);
+      return this.refused(lease, own, lockFailed);
+    }
+    // Every write of one transaction lands at the same raft index; read it back per key anyway.
+    const indexes = new Map(res.results.map((r) => [r.Key, r.ModifyIndex]));
+    return entries.map((e, i) => this.written(e.key, e.value, indexes.get(full[i]!.Key) ?? res.index, lease));
+  }
+
   async compareAndSwap(key: string, value: string, revision: number, opts?: PutOptions): Promise<KeyValue | undefined> {
     const full = this.keyspace + key;
     return this.put(key, value, opts?.lease, [{ Verb: 'check-index', Key: full, Index: revision }, { Verb: 'delete', Key: full }]);
@@ -154,24 +184,36 @@ class ConsulStore implements Store {
 
   private async put(key: string, value: string, lease: Lease | undefined, checks: TxnKvOp[]): Promise<KeyValue | undefined> {
     this.checkOpen();
-    const own = lease && this.leases.get(lease.id);
-    const ended = own?.ended;
-    if (ended) throw ended;
+    const own = this.liveLease(lease);
     const full = this.keyspace + key;
     const write: TxnKvOp = lease
       ? { Verb: 'lock', Key: full, Value: encodeValue(value), Session: lease.id }
       : { Verb: 'set', Key: full, Value: encodeValue(value) };
     const res = await this.http.txn([...checks, write]);
-    if (res.ok) {
-      const entry = res.results.at(-1);
-      const kv = { key, value, revision: entry?.ModifyIndex ?? res.index };
-      const out = lease ? { ...kv, lease: lease.id } : kv;
-      this.journal.present(out);
-      return out;
-    }
-    // The lock failing means the session is gone, unless a check before it refused first.
-    const lockFailed = lease && res.errors.some((e) => e.OpIndex === checks.length);
-    if (lockFailed && !(await this.http.sessionExists(lease.id))) {
+    if (res.ok) return this.written(key, value, res.results.at(-1)?.ModifyIndex ?? res.index, lease);
+    return this.refused(lease, own, res.errors.some((e) => e.OpIndex === checks.length));
+  }
+
+  /** This client's lease object, if it knows it; throws if the lease has ended. */
+  private liveLease(lease: Lease | undefined): ConsulLease | undefined {
+    const own = lease && this.leases.get(lease.id);
+    const ended = own?.ended;
+    if (ended) throw ended;
+    return own;
+  }
+
+  private written(key: string, value: string, revision: number, lease: Lease | undefined): KeyValue {
+    const kv = lease ? { key, value, revision, lease: lease.id } : { key, value, revision };
+    this.journal.present(kv);
+    return kv;
+  }
+
+  /**
+   * A refused transaction is "exists", unless a lock was refused because its session is gone
+   * (Consul gives no error code, so ask): then the lease is lost.
+   */
+  private async refused(lease: Lease | undefined, own: ConsulLease | undefined, lockFailed: boolean): Promise<undefined> {
+    if (lease && lockFailed && !(await this.http.sessionExists(lease.id))) {
       const lost = new LeaseLostError(lease.id, 'its Consul session is gone');
       own?.markLost(lost);
       throw lost;

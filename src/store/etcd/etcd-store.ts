@@ -2,18 +2,21 @@
 //
 // - Keys live under `<prefix>/weft/v1/` (`weft/v1/` without a prefix); a key's revision is its
 //   mod_revision, and a listing's revision is the header revision of its range read.
-// - create is a transaction comparing create_revision = 0; compare-and-swap and delete compare
-//   mod_revision. Every write goes through writes.ts, so it is safe to retry when a member dies
-//   mid-request (see there).
+// - create is a transaction comparing create_revision = 0; createAll is one transaction with that
+//   comparison for every key, so all its keys share one revision; compare-and-swap and delete
+//   compare mod_revision. Every write goes through writes.ts, so it is safe to retry when a
+//   member dies mid-request (see there).
 // - Reads are linearizable (etcd's default) and retried on transient failures; any member of
 //   the list will do. A member that keeps failing is skipped for a while.
 // - Leases are etcd leases (lease.ts); watches are etcd watches that resume after a broken
 //   stream from the last revision they delivered (watch.ts).
 import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
+import { requireDistinctKeys } from '../common/entries.js';
 import { retrying } from '../common/retry.js';
 import {
   LeaseLostError, StoreUnavailableError,
-  type GrantOptions, type KeyValue, type Lease, type Listing, type PutOptions, type Store, type Watch, type WatchOptions,
+  type GrantOptions, type KeyValue, type Lease, type Listing, type NewEntry, type PutOptions, type Store, type Watch,
+  type WatchOptions,
 } from '../store.js';
 import type { HostPort } from '../url.js';
 import { connect, hostString, isLeaseNotFound, isTransient } from './client.js';
@@ -110,7 +113,19 @@ class EtcdStore implements Store {
   }
 
   async create(key: string, value: string, opts?: PutOptions): Promise<KeyValue | undefined> {
-    return this.put(key, value, opts, { key: this.full(key), target: 'Create', result: 'Equal', create_revision: 0 });
+    return this.put(key, value, opts, this.absent(key));
+  }
+
+  async createAll(entries: readonly NewEntry[], opts?: PutOptions): Promise<KeyValue[] | undefined> {
+    requireDistinctKeys(entries);
+    if (entries.length === 0) return [];
+    const lease = opts?.lease;
+    const revision = await this.putUnder(
+      lease,
+      entries.map((e) => this.absent(e.key)),
+      entries.map((e) => this.putOp(e.key, e.value, lease)),
+    );
+    return revision === undefined ? undefined : entries.map((e) => written(e.key, e.value, revision, lease));
   }
 
   /** As in etcd itself: a swap without a lease detaches the key from the lease it had. */
@@ -185,19 +200,29 @@ class EtcdStore implements Store {
     return Buffer.from(this.settings.keyspace + key);
   }
 
+  /** The comparison that holds while `key` does not exist. */
+  private absent(key: string): ICompare {
+    return { key: this.full(key), target: 'Create', result: 'Equal', create_revision: 0 };
+  }
+
+  private putOp(key: string, value: string, lease: Lease | undefined): IRequestOp {
+    return { request_put: { key: this.full(key), value: Buffer.from(value), lease: lease?.id ?? 0 } };
+  }
+
   private async put(key: string, value: string, opts: PutOptions | undefined, compare: ICompare): Promise<KeyValue | undefined> {
     const lease = opts?.lease;
+    const revision = await this.putUnder(lease, [compare], [this.putOp(key, value, lease)]);
+    return revision === undefined ? undefined : written(key, value, revision, lease);
+  }
+
+  /** One transaction of puts under `lease`: its revision, or undefined if a comparison failed. */
+  private async putUnder(lease: Lease | undefined, compare: ICompare[], puts: IRequestOp[]): Promise<number | undefined> {
     const own = lease && this.leases.get(lease.id);
     const ended = own?.ended;
     if (ended) throw ended;
     try {
-      const outcome = await this.write(
-        [compare],
-        [{ request_put: { key: this.full(key), value: Buffer.from(value), lease: lease?.id ?? 0 } }],
-      );
-      if (!outcome.committed) return undefined;
-      const kv = { key, value, revision: outcome.revision };
-      return lease ? { ...kv, lease: lease.id } : kv;
+      const outcome = await this.write(compare, puts);
+      return outcome.committed ? outcome.revision : undefined;
     } catch (err) {
       if (!isLeaseNotFound(err) || !lease) throw err;
       const lost = new LeaseLostError(lease.id, 'expired or revoked');
@@ -227,4 +252,9 @@ class EtcdStore implements Store {
   private checkOpen(): void {
     if (this.closed) throw new StoreUnavailableError(this.description, new Error('the store was closed'));
   }
+}
+
+/** Every key a transaction puts has the transaction's revision as its mod_revision. */
+function written(key: string, value: string, revision: number, lease: Lease | undefined): KeyValue {
+  return lease ? { key, value, revision, lease: lease.id } : { key, value, revision };
 }

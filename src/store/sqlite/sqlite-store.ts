@@ -1,7 +1,7 @@
 // The embedded Store: one SQLite file shared by every weftd on the machine (DESIGN.md "Store").
 //
 // - Every write is one BEGIN IMMEDIATE transaction that bumps the store-wide revision and logs
-//   the change, so revisions commit in order across processes.
+//   the change (once per key it changes: createAll), so revisions commit in order across processes.
 // - Watches learn of other processes' writes by one short poll per store instance: a cheap
 //   `PRAGMA data_version` check, then one read of the log for all watches.
 // - The log keeps the last `logRetention` revisions. A running watch that falls behind it
@@ -16,8 +16,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import {
   LeaseLostError, StoreUnavailableError,
-  type GrantOptions, type KeyValue, type Lease, type Listing, type PutOptions, type Store, type Watch, type WatchOptions,
+  type GrantOptions, type KeyValue, type Lease, type Listing, type NewEntry, type PutOptions, type Store, type Watch,
+  type WatchOptions,
 } from '../store.js';
+import { requireDistinctKeys } from '../common/entries.js';
 import { rangeOf, toKeyValue, type KeyRange } from './keys.js';
 import { SqliteLease, type LeaseBackend } from './lease.js';
 import { openDatabase, type Db } from './schema.js';
@@ -121,6 +123,23 @@ class SqliteStore implements Store {
     return this.put(key, value, opts, (current) => current === undefined);
   }
 
+  /**
+   * One transaction: each key gets the next revision in the order given (every change has a
+   * revision and a log row of its own), so watches see one put per key, in order, exactly as
+   * for the same creates made one by one.
+   */
+  async createAll(entries: readonly NewEntry[], opts?: PutOptions): Promise<KeyValue[] | undefined> {
+    requireDistinctKeys(entries);
+    if (entries.length === 0) return [];
+    const full = entries.map((e) => ({ key: this.root + e.key, value: e.value }));
+    const rows = await this.underLease(opts?.lease, (now, leaseId) => {
+      if (leaseId !== null) this.tables.requireLease(leaseId, now);
+      if (full.some((e) => this.tables.get(e.key) !== undefined)) return undefined;
+      return full.map((e) => this.tables.put(e.key, e.value, leaseId));
+    });
+    return rows?.map((row) => toKeyValue(row, this.root));
+  }
+
   /** As etcd: a swap without a lease detaches the key from any lease it had. */
   async compareAndSwap(key: string, value: string, revision: number, opts?: PutOptions): Promise<KeyValue | undefined> {
     return this.put(key, value, opts, (current) => current?.revision === revision);
@@ -184,13 +203,18 @@ class SqliteStore implements Store {
     key: string, value: string, opts: PutOptions | undefined, allowed: (current: KvRow | undefined) => boolean,
   ): Promise<KeyValue | undefined> {
     const full = this.root + key;
-    const leaseId = this.leaseIdOf(opts?.lease);
+    const row = await this.underLease(opts?.lease, (now, leaseId) => {
+      if (leaseId !== null) this.tables.requireLease(leaseId, now);
+      return allowed(this.tables.get(full)) ? this.tables.put(full, value, leaseId) : undefined;
+    });
+    return row && toKeyValue(row, this.root);
+  }
+
+  /** One write transaction under `lease` (if any); a write that finds the lease gone marks it lost. */
+  private async underLease<T>(lease: Lease | undefined, txn: (now: number, leaseId: number | null) => T): Promise<T> {
+    const leaseId = this.leaseIdOf(lease);
     try {
-      const row = await this.write((now) => {
-        if (leaseId !== null) this.tables.requireLease(leaseId, now);
-        return allowed(this.tables.get(full)) ? this.tables.put(full, value, leaseId) : undefined;
-      });
-      return row && toKeyValue(row, this.root);
+      return await this.write((now) => txn(now, leaseId));
     } catch (err) {
       if (err instanceof LeaseLostError && leaseId !== null) this.leases.get(leaseId)?.markLost(err);
       throw err;

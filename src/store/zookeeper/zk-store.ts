@@ -4,9 +4,9 @@
 //   zxid of its last change: zxids order every change in the ensemble, so revisions order
 //   across keys as the contract wants. A listing's revision is the zxid its consistent
 //   snapshot was read at (tree.ts).
-// - create is a create; compare-and-swap reads the node, checks its mzxid, and sets it at the
-//   version it read (the version is ZooKeeper's own compare token; mzxid maps to it one to one
-//   while the node lives). Moving a key onto or off a lease deletes and re-creates it in one
+// - create is a create; createAll is one multi of creates (all or none, one zxid for all);
+//   compare-and-swap reads the node, checks its mzxid, and sets it at the version it read (the
+//   version is ZooKeeper's own compare token; mzxid maps to it one to one while the node lives). Moving a key onto or off a lease deletes and re-creates it in one
 //   multi, since only the creating session can own an ephemeral node.
 // - Every write is a multi that also creates an ephemeral *receipt* node, so a write whose
 //   connection broke can be retried: a retry that is refused but finds its receipt knows the
@@ -18,11 +18,13 @@
 //   write is repeated until the server has caught up: this store reads its own writes.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { requireDistinctKeys } from '../common/entries.js';
 import { KeyJournal, WatchCompactedError } from '../common/resync.js';
 import { backoffMs, retrying } from '../common/retry.js';
 import {
   LeaseLostError, StoreUnavailableError,
-  type GrantOptions, type KeyValue, type Lease, type Listing, type PutOptions, type Store, type Watch, type WatchOptions,
+  type GrantOptions, type KeyValue, type Lease, type Listing, type NewEntry, type PutOptions, type Store, type Watch,
+  type WatchOptions,
 } from '../store.js';
 import type { HostPort } from '../url.js';
 import { ZkLease } from './lease.js';
@@ -157,9 +159,28 @@ class ZooKeeperStore implements Store {
     const lease = this.leaseOf(opts?.lease);
     const { dir, path } = this.paths.node(key);
     await this.ensureDirs(dir);
-    const outcome = await this.write(lease, [{ op: 'create', path, data: Buffer.from(value), ephemeral: lease !== undefined }], dir);
+    const outcome = await this.write(lease, [{ op: 'create', path, data: Buffer.from(value), ephemeral: lease !== undefined }], [dir]);
     if (!outcome.committed) return undefined;
     return this.written(key, value, outcome.zxid, lease);
+  }
+
+  /**
+   * One multi of creates, on the lease's session as create does (ephemeral under a lease). The
+   * directories are made first, as for create: only the first time this client meets them.
+   */
+  async createAll(entries: readonly NewEntry[], opts?: PutOptions): Promise<KeyValue[] | undefined> {
+    requireDistinctKeys(entries);
+    if (entries.length === 0) return [];
+    const lease = this.leaseOf(opts?.lease);
+    const nodes = entries.map((e) => this.paths.node(e.key));
+    const dirs = [...new Set(nodes.map((n) => n.dir))];
+    for (const dir of dirs) await this.ensureDirs(dir);
+    const ops: Op[] = entries.map((e, i) => ({
+      op: 'create', path: nodes[i]!.path, data: Buffer.from(e.value), ephemeral: lease !== undefined,
+    }));
+    const outcome = await this.write(lease, ops, dirs);
+    if (!outcome.committed) return undefined;
+    return entries.map((e) => this.written(e.key, e.value, outcome.zxid, lease));
   }
 
   async compareAndSwap(key: string, value: string, revision: number, opts?: PutOptions): Promise<KeyValue | undefined> {
@@ -174,7 +195,7 @@ class ZooKeeperStore implements Store {
     const ops: Op[] = sameOwner
       ? [{ op: 'set', path, data, version: stat.version }]
       : [{ op: 'remove', path, version: stat.version }, { op: 'create', path, data, ephemeral: lease !== undefined }];
-    const outcome = await this.write(lease, ops, dir);
+    const outcome = await this.write(lease, ops, [dir]);
     if (!outcome.committed) return undefined;
     return this.written(key, value, outcome.zxid, lease);
   }
@@ -186,7 +207,7 @@ class ZooKeeperStore implements Store {
       if (!current) return false;
       const { stat } = current.value;
       if (revision !== undefined && zxidOf(stat.mzxid) !== revision) return false;
-      const outcome = await this.write(undefined, [{ op: 'remove', path, version: stat.version }], dir);
+      const outcome = await this.write(undefined, [{ op: 'remove', path, version: stat.version }], [dir]);
       if (outcome.committed) {
         this.journal.deleted(key, outcome.zxid);
         return true;
@@ -316,8 +337,9 @@ class ZooKeeperStore implements Store {
   /**
    * Apply `ops` (plus a receipt) on the lease's session, or the main one. Refused: the error of
    * the first refused op. An attempt whose answer was lost is repeated; its receipt tells.
+   * `dirs`: the directories the ops' nodes live in, made again if one was removed meanwhile.
    */
-  private async write(lease: ZkLease | undefined, ops: Op[], dir: string): Promise<Outcome> {
+  private async write(lease: ZkLease | undefined, ops: Op[], dirs: readonly string[]): Promise<Outcome> {
     this.checkOpen();
     const receipt = `${this.settings.receipts}/${this.clientId}-${++this.seq}`;
     const all: Op[] = [...ops, { op: 'create', path: receipt, data: null, ephemeral: true }];
@@ -342,7 +364,7 @@ class ZooKeeperStore implements Store {
         }
         if (error.code === Code.NO_NODE && ops[0]?.op === 'create') {
           this.dirs.clear(); // a directory was removed behind our back: make them again
-          await this.ensureDirs(dir);
+          for (const dir of dirs) await this.ensureDirs(dir);
           throw new ZkError(Code.CONNECTION_LOSS, 'retry after re-creating directories');
         }
         return { committed: false, error };
