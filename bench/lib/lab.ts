@@ -74,7 +74,12 @@ export class BenchLab {
   }
 
   docker(host: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    return run([DOCKER, '-H', dockerHost(this.cfg, host), ...args], {
+    return this.dockerAt(dockerHost(this.cfg, host), args, opts);
+  }
+
+  /** The docker CLI against any engine address (`unix:///…`), e.g. a RequestTap in front of a host. */
+  dockerAt(engine: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    return run([DOCKER, '-H', engine, ...args], {
       timeoutMs: 60_000,
       ...opts,
       env: { ...process.env, DOCKER_CONFIG: dockerConfig },

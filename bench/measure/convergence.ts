@@ -12,6 +12,11 @@
 // first answer carrying an A record; both sides read CLOCK_MONOTONIC, so the figure is the
 // probe's instant minus the orchestrator's instant just before spawning the CLI.
 //
+// The CLI reaches the host through a RequestTap, which notes when `POST …/start` arrives: per
+// trial, `cli` = that arrival − the spawn instant (the docker CLI's own share: process start,
+// _ping, create, wait), and `after_start` = the answer − that arrival (weftd's start up to the
+// store write, the store, the far host's watch, peer entries and name table).
+//
 // Stores: sqlite (the lab's default, shared file) on host1 → host2; etcd and ZooKeeper on a pair
 // of hosts of their own, with the server on the lab host `kv` (`weft store start --machine kv`).
 // A store whose backend this weftd build lacks is reported absent, with a note.
@@ -23,6 +28,8 @@ import { Background } from '../lib/proc.js';
 import { max, median, percentile } from '../lib/stats.js';
 import { startStoreInLab, type StoreServer } from '../lib/store-servers.js';
 import type { StoreKind } from '../params.js';
+import { socketPath } from '../../src/lab/index.js';
+import { RequestTap } from '../lib/request-tap.js';
 import { parseProbe } from './util.js';
 
 interface PollResult {
@@ -52,6 +59,9 @@ interface Trials {
   /** Per trial: first reach minus resolve, i.e. how long a resolvable name was not yet reachable. */
   readonly reachAfterResolve: number[];
   readonly run: number[];
+  /** Per trial: until `POST …/start` reached weftd, and from then until the name resolved. */
+  readonly cli: number[];
+  readonly afterStart: number[];
   readonly maxGapUs: number[];
   readonly failures: string[];
 }
@@ -59,14 +69,25 @@ interface Trials {
 export async function convergenceTrials(ctx: Context, pair: Pair, count: number, tag: string): Promise<Trials> {
   const { lab } = ctx;
   const pollPid = await lab.containerPid(pair.pollHost, pair.pollContainer);
-  const out: Trials = { convergence: [], firstPing: [], firstReach: [], reachAfterResolve: [], run: [], maxGapUs: [], failures: [] };
+  const out: Trials = { convergence: [], firstPing: [], firstReach: [], reachAfterResolve: [], run: [], cli: [], afterStart: [], maxGapUs: [], failures: [] };
+  const tap = await RequestTap.open(socketPath(lab.cfg, pair.runHost));
+  try {
+    await trials(ctx, pair, count, tag, pollPid, tap, out);
+  } finally {
+    await tap.close();
+  }
+  return out;
+}
+
+async function trials(ctx: Context, pair: Pair, count: number, tag: string, pollPid: number, tap: RequestTap, out: Trials): Promise<void> {
+  const { lab } = ctx;
   for (let i = 0; i < count; i++) {
     const name = `cv${tag}${i}`;
     const probe = new Background(inPidNet(pollPid, timingProbe('poll', ['--name', name, '--interval-us', '500', '--deadline-ms', '15000', '--ping'])));
     try {
       await probe.waitForLine((l) => l === 'ready', 15_000, 'convergence probe');
       const t0 = nowNs();
-      const r = await lab.docker(pair.runHost, ['run', '-d', '--name', name, '--net', pair.network, 'busybox', 'sleep', '1000']);
+      const r = await lab.dockerAt(`unix://${tap.socketPath}`, ['run', '-d', '--name', name, '--net', pair.network, 'busybox', 'sleep', '1000']);
       if (r.code !== 0) throw new Error(`docker run exited ${r.code}: ${r.stderr.trim()}`);
       out.run.push(r.ms);
       const line = await probe.waitForLine((l) => l.startsWith('{'), 30_000, 'convergence probe result');
@@ -77,6 +98,11 @@ export async function convergenceTrials(ctx: Context, pair: Pair, count: number,
         continue;
       }
       out.convergence.push(nsToMs(BigInt(res.answerNs) - t0));
+      const start = tap.find('POST', '/start', t0);
+      if (start !== undefined) {
+        out.cli.push(nsToMs(start.ns - t0));
+        out.afterStart.push(nsToMs(BigInt(res.answerNs) - start.ns));
+      }
       if (res.reachNs !== undefined) {
         out.firstReach.push(nsToMs(BigInt(res.reachNs) - t0));
         out.reachAfterResolve.push(nsToMs(BigInt(res.reachNs) - BigInt(res.answerNs)));
@@ -90,7 +116,6 @@ export async function convergenceTrials(ctx: Context, pair: Pair, count: number,
     // Let the removal reach the other host before the next trial starts.
     await sleep(300);
   }
-  return out;
 }
 
 function record(ctx: Context, store: StoreKind, t: Trials): void {
@@ -102,12 +127,17 @@ function record(ctx: Context, store: StoreKind, t: Trials): void {
   ctx.figures[`first_ping_ms_median${suffix}`] = median(t.firstPing);
   ctx.figures[`first_reach_ms_median${suffix}`] = median(t.firstReach);
   ctx.figures[`convergence_run_ms_median${suffix}`] = median(t.run);
+  ctx.figures[`convergence_cli_ms_median${suffix}`] = median(t.cli);
+  ctx.figures[`convergence_after_start_ms_median${suffix}`] = median(t.afterStart);
+  ctx.figures[`convergence_after_start_ms_p99${suffix}`] = percentile(t.afterStart, 99);
   ctx.figures[`reach_after_resolve_ms_median${suffix}`] = median(t.reachAfterResolve);
   ctx.figures[`reach_after_resolve_ms_max${suffix}`] = max(t.reachAfterResolve);
   ctx.samples[`convergence_ms_${store}`] = t.convergence;
   ctx.samples[`first_ping_ms_${store}`] = t.firstPing;
   ctx.samples[`first_reach_ms_${store}`] = t.firstReach;
   ctx.samples[`convergence_run_ms_${store}`] = t.run;
+  ctx.samples[`convergence_cli_ms_${store}`] = t.cli;
+  ctx.samples[`convergence_after_start_ms_${store}`] = t.afterStart;
   ctx.samples[`reach_after_resolve_ms_${store}`] = t.reachAfterResolve;
   ctx.details[`convergence_${store}`] = {
     trials: t.convergence.length + t.failures.length,

@@ -57,17 +57,18 @@ export class ContainerNetworking implements RuntimeNetworking {
     // Overlay-only containers get their way out through the gateway bridge, as in Docker.
     // Internal networks have no way out, by definition.
     const gateway = attachable.length > 0 && attachable.every((w) => w.net.driver === 'overlay' && !w.net.internal);
-    const [nsPath, gatewayNet] = await Promise.all([
-      this.namespaces.create(nsName),
-      gateway ? this.networks.ensureGatewayBridge() : undefined,
-    ]);
-    const plan = gatewayNet ? [...attachable, { net: gatewayNet, settings: { aliases: [] } }] : attachable;
+    // The namespace is made while the endpoints are published: other hosts learn of them one
+    // store transaction after the start began, whatever the local plumbing costs.
+    const created = this.namespaces.create(nsName);
+    created.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     const joined: EndpointRecord[] = [];
     let dnsAttached = false;
     try {
+      const gatewayNet = gateway ? await this.networks.ensureGatewayBridge() : undefined;
+      const plan = gatewayNet ? [...attachable, { net: gatewayNet, settings: { aliases: [] } }] : attachable;
       // Every network at once: each join is its own store transaction and its own interface.
       const results = await Promise.allSettled([
-        this.namespaces.loopbackUp(nsName),
+        created.then(() => this.namespaces.loopbackUp(nsName)),
         ...plan.map(async (w, i) => {
           const ep = await this.endpoints.join(w.net, {
             containerId: c.id,
@@ -78,12 +79,14 @@ export class ContainerNetworking implements RuntimeNetworking {
             ifName: `eth${i}`,
             defaultRoute: i === (gateway ? plan.length - 1 : 0),
             freshNamespace: true,
+            namespaceReady: created,
           });
           joined[i] = ep;
         }),
       ]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
+      const nsPath = await created;
       // Docker's embedded DNS serves user-defined networks; the default bridge keeps the
       // upstream resolvers (it has no service discovery).
       const userDefined = attachable.some((w) => !w.net.predefined);
@@ -101,6 +104,7 @@ export class ContainerNetworking implements RuntimeNetworking {
     } catch (err) {
       if (dnsAttached) await this.dns.detach(c.id).catch(() => {});
       for (const ep of joined.filter(Boolean).reverse()) await this.endpoints.leave(ep).catch(() => {});
+      await created.catch(() => undefined); // a removal racing the creation would leak it
       await this.namespaces.remove(nsName).catch(() => {});
       throw err;
     }

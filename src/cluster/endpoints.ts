@@ -27,6 +27,8 @@ export interface JoinRequest {
   readonly defaultRoute: boolean;
   /** The container's namespace was made for this start and holds nothing but lo. */
   readonly freshNamespace: boolean;
+  /** Resolves once the container's namespace exists: plumbing waits for it, publishing does not. */
+  readonly namespaceReady?: Promise<unknown>;
 }
 
 /** Where endpoint changes are published besides the drivers: the DNS name table. */
@@ -80,6 +82,7 @@ export class EndpointService {
       network: net, endpoint, containerNs: req.containerNs, ifName: req.ifName, defaultRoute: req.defaultRoute, freshNamespace: req.freshNamespace,
     };
     try {
+      await req.namespaceReady;
       await this.queues.run(net.id, async () => {
         const started = performance.now();
         const peers = async () => (await scope.endpoints.catchUp(keys.networkEndpoints(net.id))).filter((e) => e.host !== this.host.name);
