@@ -40,7 +40,7 @@ export interface EndpointObserver {
 }
 
 /** Transactions lost to concurrent allocators before a join gives up. */
-const MAX_ADDRESS_ATTEMPTS = 5;
+const MAX_ADDRESS_ATTEMPTS = 8;
 
 export interface ThisHost {
   readonly name: string;
@@ -50,6 +50,8 @@ export interface ThisHost {
 export class EndpointService {
   private readonly attached = new Map<string, Attachment>();
   private readonly queues = new SerialQueues();
+  /** Per network, the addresses this host's joins are trying to take right now. */
+  private readonly claiming = new Map<string, string[]>();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -106,36 +108,58 @@ export class EndpointService {
    * transaction lost to a concurrent allocator re-reads the network's addresses and tries again.
    */
   private async publishNew(scope: Scope, net: NetworkRecord, pool: IpamPool, req: JoinRequest): Promise<EndpointRecord> {
-    const lease = scope.lease();
     const id = newId();
-    const nameKey = keys.endpointName(net.id, req.name);
     let inUse = new Set(scope.endpoints.values(keys.networkEndpoints(net.id)).map((e) => e.ipv4.split('/')[0]!));
     for (let attempt = 1; ; attempt++) {
-      const ip = scope.ipam.pickAddress(net.id, pool, { preferred: req.preferredIp, inUse, networkName: net.name });
-      const endpoint: EndpointRecord = {
-        id,
-        networkId: net.id,
-        containerId: req.containerId,
-        name: req.name,
-        aliases: req.aliases,
-        host: this.host.name,
-        vtep: this.host.vtep,
-        ipv4: `${ip}/${pool.subnet.split('/')[1]}`,
-        mac: macFromIp(ip),
-      };
-      const written = await scope.store.createAll(
-        [{ key: nameKey, value: id }, scope.ipam.addressClaim(net.id, ip, id), { key: keys.endpoint(net.id, id), value: JSON.stringify(endpoint) }],
-        { lease },
-      );
-      if (written) {
-        scope.endpoints.record(written);
-        return endpoint;
+      // This host's joins still in flight claim addresses the mirror cannot show yet.
+      const claimed = this.claiming.get(net.id) ?? [];
+      const ip = scope.ipam.pickAddress(net.id, pool, {
+        preferred: req.preferredIp, inUse: new Set([...inUse, ...claimed]), networkName: net.name, among: 2 ** (attempt - 1),
+      });
+      this.claiming.set(net.id, [...claimed, ip]);
+      try {
+        const endpoint = await this.tryPublish(scope, net, pool, req, id, ip);
+        if (endpoint) return endpoint;
+      } finally {
+        const left = (this.claiming.get(net.id) ?? []).filter((c) => c !== ip);
+        if (left.length > 0) this.claiming.set(net.id, left);
+        else this.claiming.delete(net.id);
       }
-      if (await scope.store.get(nameKey)) throw forbidden(`endpoint with name ${req.name} already exists in network ${net.name}`);
+      if (await scope.store.get(keys.endpointName(net.id, req.name))) {
+        throw forbidden(`endpoint with name ${req.name} already exists in network ${net.name}`);
+      }
       if (req.preferredIp) throw addressInUse();
       if (attempt >= MAX_ADDRESS_ATTEMPTS) throw unavailable(`could not reserve an address on network ${net.name}: too many concurrent allocations`);
       inUse = new Set([...(await scope.ipam.addressesInUse(net.id)), ip]);
     }
+  }
+
+  /** One transaction: the name, the address and the record, all or none. */
+  private async tryPublish(
+    scope: Scope, net: NetworkRecord, pool: IpamPool, req: JoinRequest, id: string, ip: string,
+  ): Promise<EndpointRecord | undefined> {
+    const endpoint: EndpointRecord = {
+      id,
+      networkId: net.id,
+      containerId: req.containerId,
+      name: req.name,
+      aliases: req.aliases,
+      host: this.host.name,
+      vtep: this.host.vtep,
+      ipv4: `${ip}/${pool.subnet.split('/')[1]}`,
+      mac: macFromIp(ip),
+    };
+    const written = await scope.store.createAll(
+      [
+        { key: keys.endpointName(net.id, req.name), value: id },
+        scope.ipam.addressClaim(net.id, ip, id),
+        { key: keys.endpoint(net.id, id), value: JSON.stringify(endpoint) },
+      ],
+      { lease: scope.lease() },
+    );
+    if (!written) return undefined;
+    scope.endpoints.record(written);
+    return endpoint;
   }
 
   /** Take a record of this host off the store: the endpoint, then its address and its name. */

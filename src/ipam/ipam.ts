@@ -105,14 +105,25 @@ export class Ipam {
    */
   pickAddress(
     networkId: string, pool: IpamPool,
-    opts: { readonly preferred?: string; readonly inUse: ReadonlySet<string>; readonly networkName?: string },
+    opts: {
+      readonly preferred?: string;
+      readonly inUse: ReadonlySet<string>;
+      readonly networkName?: string;
+      /** Pick at random among the lowest `among` free addresses (default 1): after a lost race,
+       * so that hosts racing for one address do not all choose the same next one again. */
+      readonly among?: number;
+    },
   ): string {
     if (opts.preferred !== undefined && opts.preferred !== '') return this.validPreferred(pool, opts.preferred);
+    const free: string[] = [];
+    const among = Math.max(1, opts.among ?? 1);
     for (const addr of assignableAddresses(pool)) {
       const ip = formatAddr4(addr);
-      if (!opts.inUse.has(ip)) return ip;
+      if (!opts.inUse.has(ip)) free.push(ip);
+      if (free.length >= among) break;
     }
-    throw msg.noAvailableAddresses(opts.networkName ?? networkId, networkId);
+    if (free.length === 0) throw msg.noAvailableAddresses(opts.networkName ?? networkId, networkId);
+    return free[Math.floor(Math.random() * free.length)]!;
   }
 
   /** The key and value that reserve `ip` on the network for `owner`. */

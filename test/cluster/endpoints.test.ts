@@ -348,20 +348,26 @@ describe('EndpointService', () => {
     assert.deepEqual(a.errors, []);
   });
 
-  for (const variant of ['fresh', 'stale'] as const) {
-    it(`refuses a container name another host already uses on the network (${variant} mirror), creating nothing`, async () => {
+  const nameClashes = [
+    { what: 'fresh mirror', stale: false, sameIp: false },
+    { what: 'stale mirror', stale: true, sameIp: false },
+    { what: 'asking for the same --ip too', stale: false, sameIp: true },
+  ];
+  for (const variant of nameClashes) {
+    it(`refuses a container name another host already uses on the network (${variant.what}), creating nothing`, async () => {
       const a = await cluster.host();
-      const b = await cluster.host({ pollMs: variant === 'stale' ? STALE_POLL_MS : 5 });
+      const b = await cluster.host({ pollMs: variant.stale ? STALE_POLL_MS : 5 });
       const net = await overlayNetwork(a, 'front');
       const first = await a.endpoints.join(net, request('web'));
-      if (variant === 'fresh') {
-        await waitUntil(() => b.global.endpoints.get(keys.endpoint(net.id, first.id)) !== undefined, "B's mirror has A's endpoint");
-      } else {
+      if (variant.stale) {
         assert.equal(b.global.endpoints.get(keys.endpoint(net.id, first.id)), undefined, "B's mirror is stale (test setup)");
+      } else {
+        await waitUntil(() => b.global.endpoints.get(keys.endpoint(net.id, first.id)) !== undefined, "B's mirror has A's endpoint");
       }
       const before = await a.store.list('');
 
-      await assert.rejects(b.endpoints.join(net, request('web')), (err) => {
+      const second = request('web', variant.sameIp ? { preferredIp: ipOf(first) } : {});
+      await assert.rejects(b.endpoints.join(net, second), (err) => {
         assert.ok(err instanceof WeftError, `a WeftError, got ${String(err)}`);
         assert.equal(err.message, `endpoint with name web already exists in network ${net.name}`);
         return true;
@@ -374,29 +380,37 @@ describe('EndpointService', () => {
     });
   }
 
-  it('never gives two concurrent joins from two hosts the same address', async () => {
+  it('gives joins racing from two hosts (one at a time on each, one mirror stale) distinct addresses', async () => {
     const a = await cluster.host();
-    const b = await cluster.host();
+    const b = await cluster.host({ pollMs: STALE_POLL_MS });
     const net = await overlayNetwork(a, 'front');
-    await learnNetwork(b, net);
-    const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).endpoints.join(net, request(`c${i}`))),
-    );
-    const failures = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
-    assert.deepEqual(failures, [], 'every join succeeds');
-    const eps = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const ips = eps.map(ipOf);
-    assert.equal(new Set(ips).size, 20, `distinct addresses: ${ips.join(' ')}`);
-    for (const ip of ips) assert.match(ip, /^10\.0\.0\.\d+$/);
-    // The store agrees: one address key per endpoint, owned by it.
-    const claims = (await a.store.list(`ipam/addr/${net.id}/`)).items;
-    assert.equal(claims.length, 20);
-    for (const ep of eps) {
-      const claim = claims.find((kv) => kv.key === addressKey(net.id, ipOf(ep)));
-      assert.ok(claim, `${ep.name}'s address is claimed`);
-      assert.equal((JSON.parse(claim.value) as { owner: string }).owner, ep.id);
-    }
+    const oneAtATime = async (h: Host, prefix: string) => {
+      const out: EndpointRecord[] = [];
+      for (let i = 0; i < 10; i++) out.push(await h.endpoints.join(net, request(`${prefix}${i}`)));
+      return out;
+    };
+    const [fromA, fromB] = await Promise.all([oneAtATime(a, 'a'), oneAtATime(b, 'b')]);
+    await assertDistinctClaims(a.store, net, [...fromA!, ...fromB!], 20);
   });
+
+  it(
+    'never gives 20 concurrent joins from two hosts the same address, and all of them succeed',
+    async () => {
+      const a = await cluster.host();
+      const b = await cluster.host();
+      const net = await overlayNetwork(a, 'front');
+      await learnNetwork(b, net);
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).endpoints.join(net, request(`c${i}`))),
+      );
+      const eps = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      // Safety first: whatever succeeded holds an address of its own.
+      await assertDistinctClaims(a.store, net, eps, eps.length);
+      const failures = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+      assert.deepEqual(failures, [], 'every join succeeds');
+      assert.equal(eps.length, 20);
+    },
+  );
 
   it('programs a remote endpoint into the driver before its name goes up, and takes the name down before the peer', async () => {
     const a = await cluster.host();
@@ -440,8 +454,6 @@ describe('EndpointService', () => {
     const a = await cluster.host();
     const net = await overlayNetwork(a, 'front');
     a.endpoints.start();
-    // Were a local endpoint queued behind a peer update, it would wait for this gate forever.
-    a.driver.peersGate = new Promise<void>(() => {});
 
     const ep = await a.endpoints.join(net, request('web'));
     const ups = a.observer.ups.filter((u) => u.ep.id === ep.id);
@@ -509,4 +521,19 @@ async function callPeersOf(a: Host, net: NetworkRecord, name: string): Promise<r
   };
   await a.endpoints.join(net, request(name));
   return seen;
+}
+
+/** Each endpoint has its own address, in the pool, and the store holds exactly those claims. */
+async function assertDistinctClaims(store: Store, net: NetworkRecord, eps: readonly EndpointRecord[], expected: number): Promise<void> {
+  assert.equal(eps.length, expected);
+  const ips = eps.map(ipOf);
+  assert.equal(new Set(ips).size, ips.length, `distinct addresses: ${ips.join(' ')}`);
+  for (const ip of ips) assert.match(ip, /^10\.0\.0\.\d+$/);
+  const claims = (await store.list(`ipam/addr/${net.id}/`)).items;
+  assert.equal(claims.length, expected, 'one address key per endpoint');
+  for (const ep of eps) {
+    const claim = claims.find((kv) => kv.key === addressKey(net.id, ipOf(ep)));
+    assert.ok(claim, `${ep.name}'s address is claimed`);
+    assert.equal((JSON.parse(claim.value) as { owner: string }).owner, ep.id);
+  }
 }
