@@ -4,7 +4,7 @@
 // FDB entries on vxlan0. Every method reads what is there and writes only the difference, so
 // applying the same state twice writes nothing, and every delete is safe to repeat.
 import { notFound } from '../errors.js';
-import { bridgeAddLine, VXLAN_PORT, vxlanAddLine, vxlanMatches } from './devices.js';
+import { bridgeAddLine, sandboxNetfilterOffLine, VXLAN_PORT, vxlanAddLine, vxlanMatches } from './devices.js';
 import {
   type Batch,
   type FdbEntry,
@@ -114,7 +114,7 @@ function planNetwork(s: ValidSpec, links: readonly IpLink[] | undefined): Batch[
   if (vx === undefined || vx.master !== SANDBOX_BRIDGE || !isUp(vx)) setup.push(`link set ${VXLAN_DEV} master ${SANDBOX_BRIDGE} up`);
 
   return [
-    [ipBatch(undefined, links === undefined ? [`netns add ${s.sandbox}`] : [])],
+    [ipBatch(undefined, links === undefined ? [`netns add ${s.sandbox}`, sandboxNetfilterOffLine(s.sandbox)] : [])],
     [ipBatch(s.sandbox, pre)],
     [ipBatch(s.hostNs, vx === undefined ? [vxlanAddLine(s)] : [])],
     [ipBatch(s.sandbox, setup)],

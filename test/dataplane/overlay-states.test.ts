@@ -29,6 +29,7 @@ describe('OverlayDataplane.ensureNetwork', () => {
       `ip -n sb -json -d addr show
 ip -force -batch -
   netns add sb
+  netns exec sb sysctl -qew net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0
 ip -n host -force -batch -
   link add vxlan0 netns sb mtu 1450 type vxlan id 256 dstport 4789 local 198.18.1.1 nolearning proxy l2miss l3miss
 ip -n sb -force -batch -
