@@ -67,8 +67,9 @@ export class ContainerNetworking implements RuntimeNetworking {
       const gatewayNet = gateway ? await this.networks.ensureGatewayBridge() : undefined;
       const plan = gatewayNet ? [...attachable, { net: gatewayNet, settings: { aliases: [] } }] : attachable;
       // Every network at once: each join is its own store transaction and its own interface.
+      // A fresh namespace's first interface brings lo up with it; without one, lo needs its own step.
       const results = await Promise.allSettled([
-        created.then(() => this.namespaces.loopbackUp(nsName)),
+        plan.length === 0 ? created.then(() => this.namespaces.loopbackUp(nsName)) : created,
         ...plan.map(async (w, i) => {
           const ep = await this.endpoints.join(w.net, {
             containerId: c.id,

@@ -25,7 +25,10 @@ export interface JoinRequest {
   readonly containerNs: string;
   readonly ifName: string;
   readonly defaultRoute: boolean;
-  /** The container's namespace was made for this start and holds nothing but lo. */
+  /**
+   * The container's namespace was made for this start and holds nothing but lo, still down: the
+   * driver plugs in without reading it, and brings lo up with the interface.
+   */
   readonly freshNamespace: boolean;
   /** Resolves once the container's namespace exists: plumbing waits for it, publishing does not. */
   readonly namespaceReady?: Promise<unknown>;
@@ -35,8 +38,11 @@ export interface JoinRequest {
 export interface EndpointObserver {
   endpointUp(ep: EndpointRecord, network: NetworkRecord): void;
   endpointDown(ep: EndpointRecord): void;
-  /** A local endpoint was plugged in; `ms` is the data-plane work alone (the benchmark's attach). */
-  attached?(ep: EndpointRecord, network: NetworkRecord, ms: number): void;
+  /**
+   * A local endpoint was plugged in: `attachMs` is the data-plane work alone (the benchmark's
+   * attach), `publishMs` the store transaction that published it, from the join call on.
+   */
+  attached?(ep: EndpointRecord, network: NetworkRecord, took: { readonly attachMs: number; readonly publishMs: number }): void;
 }
 
 /** Transactions lost to concurrent allocators before a join gives up. */
@@ -79,7 +85,9 @@ export class EndpointService {
     const scope = this.networks.scopeOf(net);
     const pool = net.ipam.config[0];
     if (!pool) throw forbidden(`network ${net.name} has no address pool`);
+    const entered = performance.now();
     const endpoint = await this.publishNew(scope, net, pool, req);
+    const publishMs = performance.now() - entered;
     const attachment: Attachment = {
       network: net, endpoint, containerNs: req.containerNs, ifName: req.ifName, defaultRoute: req.defaultRoute, freshNamespace: req.freshNamespace,
     };
@@ -89,7 +97,7 @@ export class EndpointService {
         const started = performance.now();
         const peers = async () => (await scope.endpoints.catchUp(keys.networkEndpoints(net.id))).filter((e) => e.host !== this.host.name);
         await driver.join(attachment, peers);
-        this.observer.attached?.(endpoint, net, performance.now() - started);
+        this.observer.attached?.(endpoint, net, { attachMs: performance.now() - started, publishMs });
       });
     } catch (err) {
       await this.queues.run(net.id, () => driver.leave(attachment)).catch((e: Error) => this.onError(e, 'join rollback'));

@@ -105,8 +105,11 @@ export async function startDaemon(cfg: DaemonConfig, log: Logger): Promise<Daemo
           names.setEndpoint({ id: ep.id, networkId: ep.networkId, networkName: net.name, containerId: ep.containerId, name: ep.name, aliases: ep.aliases, ip: ep.ipv4 });
         },
         endpointDown: (ep) => names.removeEndpoint(ep.id),
-        attached: (ep, net, ms) =>
-          log.info({ container: ep.containerId.slice(0, 12), network: net.name, driver: net.driver, attachMs: Math.round(ms * 100) / 100 }, 'endpoint attached'),
+        attached: (ep, net, took) =>
+          log.info({
+            container: ep.containerId.slice(0, 12), network: net.name, driver: net.driver,
+            attachMs: Math.round(took.attachMs * 100) / 100, publishMs: Math.round(took.publishMs * 100) / 100,
+          }, 'endpoint attached'),
       },
       (err, what) => log.error({ err: err.message }, what),
     );

@@ -30,8 +30,9 @@ export interface ContainerPlug {
   readonly mtu: number;
   readonly defaultRoute: boolean;
   /**
-   * The container's namespace is new and this endpoint's host name unused: nothing to read, so
-   * the pair is planned from the known-empty state (two processes instead of four).
+   * The container's namespace is new (its lo still down) and this endpoint's host name unused:
+   * nothing to read, so the pair is planned from the known-empty state: two processes instead
+   * of four, the second also bringing lo up.
    */
   readonly fresh?: boolean;
 }
@@ -73,7 +74,7 @@ function validated(a: VethAttachment): VethAttachment {
 export async function attachVeth(runner: CommandRunner, attachment: VethAttachment): Promise<void> {
   const a = validated(attachment);
   const plan = a.fresh
-    ? planAttach(a, undefined, [], [])
+    ? planFresh(a)
     : await Promise.all([
       readLink(runner, a.linkNs, a.hostIfName),
       readMany(runner, a.containerNs, ['-d'], ['addr show', 'route show default']),
@@ -114,6 +115,12 @@ function planAttach(a: VethAttachment, hostEnd: IpLink | undefined, ctrLinks: re
   if (eth !== undefined) cleanup.push(ipBatch(a.containerNs, [`link del ${a.ifName}`]));
   const create = ipBatch(a.linkNs, [vethAddLine(a), `link set ${a.hostIfName} master ${a.master} up`]);
   return { steps: [cleanup, [create], [ipBatch(a.containerNs, containerLines(a, undefined, []))]], creates: true };
+}
+
+/** The pair made from the link's namespace, then the container's lines (lo too) in one process there. */
+function planFresh(a: VethAttachment): AttachPlan {
+  const create = ipBatch(a.linkNs, [vethAddLine(a), `link set ${a.hostIfName} master ${a.master} up`]);
+  return { steps: [[create], [ipBatch(a.containerNs, ['link set lo up', ...containerLines(a, undefined, [])])]], creates: true };
 }
 
 /** The container end's MAC, MTU, address, state and default route; `eth` undefined = just created. */

@@ -13,7 +13,7 @@ export interface Attachment {
   readonly ifName: string;
   /** Whether this network carries the container's default route. */
   readonly defaultRoute: boolean;
-  /** The container's namespace was made for this start and holds nothing but lo. */
+  /** The container's namespace was made for this start and holds nothing but lo, still down. */
   readonly freshNamespace: boolean;
 }
 

@@ -147,7 +147,7 @@ ip -n c1 -force -batch -
     );
   });
 
-  it('in a fresh namespace, reads nothing: the same two writes', async () => {
+  it('in a fresh namespace, reads nothing: two writes, the second also bringing lo up', async () => {
     const text = await commands({}, (dp) => dp.attach({ ...ep, fresh: true }));
     assert.equal(
       text,
@@ -155,6 +155,7 @@ ip -n c1 -force -batch -
   link add vethabcdef01 mtu 1450 type veth peer name eth0 address 02:42:0a:00:00:02 mtu 1450 netns c1
   link set vethabcdef01 master br0 up
 ip -n c1 -force -batch -
+  link set lo up
   addr add 10.0.0.2/24 dev eth0
   link set eth0 up
   route replace default via 10.0.0.1 dev eth0
