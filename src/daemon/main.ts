@@ -1,4 +1,6 @@
 // weftd's entry point: parse flags, start, and stop cleanly on SIGTERM/SIGINT.
+// heap.js first: its V8 settings must hold before the other modules are evaluated.
+import './heap.js';
 import pino from 'pino';
 import { parseDaemonArgs } from './config.js';
 import { startDaemon } from './daemon.js';
