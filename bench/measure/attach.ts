@@ -2,8 +2,7 @@
 // programmed, the container's veth plugged), timed inside weftd on the real `docker run` path.
 // Only weftd can time that: the benchmark reads it from host1's weftd log, as JSON lines (pino)
 // that carry a numeric `attachMs` field (and `driver`: only overlay lines count). Every overlay
-// container started on host1 during the run contributes. Until weftd logs it, the figure is
-// absent (see bench/README.md, "Hooks wanted in weftd").
+// container started on host1 during the run contributes (bench/README.md, "Hooks in weftd").
 import fs from 'node:fs';
 import { machineLog } from '../../src/lab/index.js';
 import type { Context, CoreLab } from '../context.js';
@@ -34,7 +33,7 @@ export function attachTimesFromLog(file: string): number[] {
 export function measureAttach(ctx: Context, core: CoreLab): void {
   const times = attachTimesFromLog(machineLog(ctx.lab.cfg, core.host1));
   if (times.length === 0) {
-    ctx.notes.push('attach_ms_median is absent: weftd does not yet log its attach time (a JSON log line with a numeric "attachMs"; see bench/README.md)');
+    ctx.notes.push('attach_ms_median is absent: host1\'s weftd log has no "endpoint attached" line with a numeric "attachMs"');
     return;
   }
   ctx.samples.attach_ms = times;
