@@ -1,6 +1,9 @@
 // iproute2 plumbing: argv for `ip`/`bridge` in a namespace, batches on stdin, and `-json` reads.
 // One `ip` process costs about 6 ms here, so writes go in batches of one process per namespace
 // per step, and reads fetch a whole namespace at once where that saves a process.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { CommandError, type CommandRunner } from './runner.js';
 
 export type Tool = 'ip' | 'bridge';
@@ -15,7 +18,17 @@ export interface Batch {
   readonly tool: Tool;
   readonly ns: string | undefined;
   readonly lines: readonly string[];
+  /**
+   * `ip` lines for another (named) namespace, run after `lines` by the same process: its last
+   * line is `netns exec <ns> ip -force -batch <file>`, the lines written to a temporary file
+   * first. `ip` forking costs about a millisecond; a process spawned by weftd costs several
+   * (Node forks its whole address space). A file, because Node's stdio pipes are socketpairs,
+   * which /dev/fd/N cannot reopen.
+   */
+  readonly then?: { readonly ns: string; readonly lines: readonly string[] };
 }
+
+let batchFiles = 0;
 
 export const ipBatch = (ns: string | undefined, lines: readonly string[]): Batch => ({ tool: 'ip', ns, lines });
 export const bridgeBatch = (ns: string | undefined, lines: readonly string[]): Batch => ({ tool: 'bridge', ns, lines });
@@ -26,11 +39,21 @@ export const bridgeBatch = (ns: string | undefined, lines: readonly string[]): B
  * exits at once, whatever `-force` says. See peers.ts.)
  */
 export async function runBatch(runner: CommandRunner, batch: Batch, opts: { tolerateGone?: boolean } = {}): Promise<void> {
-  if (batch.lines.length === 0) return;
+  const then = batch.then !== undefined && batch.then.lines.length > 0 ? batch.then : undefined;
+  if (batch.lines.length === 0 && then === undefined) return;
+  const file = then === undefined ? undefined : path.join(os.tmpdir(), `weft-ip-${process.pid}-${++batchFiles}.batch`);
+  const lines = then === undefined ? batch.lines : [...batch.lines, `netns exec ${then.ns} ip -force -batch ${file}`];
   const argv = toolArgv(batch.tool, batch.ns, '-force', '-batch', '-');
-  const input = `${batch.lines.join('\n')}\n`;
-  const r = await runner.run(argv, { input, allowFail: true });
-  if (r.code !== 0 && !(opts.tolerateGone && isAlreadyGone(r.stderr))) throw new CommandError(argv, r.code, r.stderr, input);
+  const input = `${lines.join('\n')}\n`;
+  try {
+    if (file !== undefined) await fs.writeFile(file, `${then!.lines.join('\n')}\n`, { mode: 0o600 });
+    const r = await runner.run(argv, { input, allowFail: true });
+    if (r.code !== 0 && !(opts.tolerateGone && isAlreadyGone(r.stderr))) {
+      throw new CommandError(argv, r.code, r.stderr, file === undefined ? input : `${input}${then!.lines.map((l) => `(in ${then!.ns}) ${l}`).join('\n')}\n`);
+    }
+  } finally {
+    if (file !== undefined) await fs.rm(file, { force: true });
+  }
 }
 
 /** Steps run in order; the batches inside one step touch different namespaces and run together. */

@@ -31,8 +31,8 @@ export interface ContainerPlug {
   readonly defaultRoute: boolean;
   /**
    * The container's namespace is new (its lo still down) and this endpoint's host name unused:
-   * nothing to read, so the pair is planned from the known-empty state: two processes instead
-   * of four, the second also bringing lo up.
+   * nothing to read, so the pair is planned from the known-empty state: one process instead of
+   * four, which also brings lo up.
    */
   readonly fresh?: boolean;
 }
@@ -117,10 +117,13 @@ function planAttach(a: VethAttachment, hostEnd: IpLink | undefined, ctrLinks: re
   return { steps: [cleanup, [create], [ipBatch(a.containerNs, containerLines(a, undefined, []))]], creates: true };
 }
 
-/** The pair made from the link's namespace, then the container's lines (lo too) in one process there. */
+/** One process: the pair made from the link's namespace, which then runs the container's lines (lo too). */
 function planFresh(a: VethAttachment): AttachPlan {
-  const create = ipBatch(a.linkNs, [vethAddLine(a), `link set ${a.hostIfName} master ${a.master} up`]);
-  return { steps: [[create], [ipBatch(a.containerNs, ['link set lo up', ...containerLines(a, undefined, [])])]], creates: true };
+  const create: Batch = {
+    ...ipBatch(a.linkNs, [vethAddLine(a), `link set ${a.hostIfName} master ${a.master} up`]),
+    then: { ns: a.containerNs, lines: ['link set lo up', ...containerLines(a, undefined, [])] },
+  };
+  return { steps: [[create]], creates: true };
 }
 
 /** The container end's MAC, MTU, address, state and default route; `eth` undefined = just created. */

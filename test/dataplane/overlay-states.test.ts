@@ -2,6 +2,7 @@
 // commands, compared as text (tailscale's TestRouterStates). The real-kernel test proves the
 // commands work; this one pins down which commands are issued, and that a match issues none.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { isWeftError } from '../../src/errors.js';
 import { macFromIp } from '../../src/dataplane/mac.js';
@@ -147,20 +148,33 @@ ip -n c1 -force -batch -
     );
   });
 
-  it('in a fresh namespace, reads nothing: two writes, the second also bringing lo up', async () => {
-    const text = await commands({}, (dp) => dp.attach({ ...ep, fresh: true }));
+  it('in a fresh namespace, reads nothing and writes in one process, which runs the container\'s lines from a file', async () => {
+    let file = '';
+    let held = '';
+    const rec = new RecordingRunner((call) => {
+      file = /ip -force -batch (\S+)$/m.exec(call.input ?? '')?.[1] ?? '';
+      held = existsSync(file) ? readFileSync(file, 'utf8') : '(no file)';
+      return undefined;
+    });
+    await new OverlayDataplane(rec).attach({ ...ep, fresh: true });
+    assert.match(file, /weft-ip-\d+-\d+\.batch$/);
     assert.equal(
-      text,
+      rec.text().replaceAll(file, '<file>'),
       `ip -n sb -force -batch -
   link add vethabcdef01 mtu 1450 type veth peer name eth0 address 02:42:0a:00:00:02 mtu 1450 netns c1
   link set vethabcdef01 master br0 up
-ip -n c1 -force -batch -
-  link set lo up
-  addr add 10.0.0.2/24 dev eth0
-  link set eth0 up
-  route replace default via 10.0.0.1 dev eth0
+  netns exec c1 ip -force -batch <file>
 `,
     );
+    assert.equal(
+      held,
+      `link set lo up
+addr add 10.0.0.2/24 dev eth0
+link set eth0 up
+route replace default via 10.0.0.1 dev eth0
+`,
+    );
+    assert.equal(existsSync(file), false, 'the file is removed afterwards');
   });
 
   it('deletes a pair it made when configuring the container end fails', async () => {
