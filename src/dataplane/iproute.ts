@@ -39,20 +39,22 @@ export const bridgeBatch = (ns: string | undefined, lines: readonly string[]): B
  * exits at once, whatever `-force` says. See peers.ts.)
  */
 export async function runBatch(runner: CommandRunner, batch: Batch, opts: { tolerateGone?: boolean } = {}): Promise<void> {
-  const then = batch.then !== undefined && batch.then.lines.length > 0 ? batch.then : undefined;
-  if (batch.lines.length === 0 && then === undefined) return;
-  const file = then === undefined ? undefined : path.join(os.tmpdir(), `weft-ip-${process.pid}-${++batchFiles}.batch`);
-  const lines = then === undefined ? batch.lines : [...batch.lines, `netns exec ${then.ns} ip -force -batch ${file}`];
+  const child = batch.then?.lines.length
+    ? { ...batch.then, file: path.join(os.tmpdir(), `weft-ip-${process.pid}-${++batchFiles}.batch`) }
+    : undefined;
+  if (batch.lines.length === 0 && child === undefined) return;
+  const lines = child === undefined ? batch.lines : [...batch.lines, `netns exec ${child.ns} ip -force -batch ${child.file}`];
   const argv = toolArgv(batch.tool, batch.ns, '-force', '-batch', '-');
   const input = `${lines.join('\n')}\n`;
   try {
-    if (file !== undefined) await fs.writeFile(file, `${then!.lines.join('\n')}\n`, { mode: 0o600 });
+    if (child !== undefined) await fs.writeFile(child.file, `${child.lines.join('\n')}\n`, { mode: 0o600 });
     const r = await runner.run(argv, { input, allowFail: true });
     if (r.code !== 0 && !(opts.tolerateGone && isAlreadyGone(r.stderr))) {
-      throw new CommandError(argv, r.code, r.stderr, file === undefined ? input : `${input}${then!.lines.map((l) => `(in ${then!.ns}) ${l}`).join('\n')}\n`);
+      const shown = child === undefined ? input : `${input}${child.lines.map((l) => `(in ${child.ns}) ${l}\n`).join('')}`;
+      throw new CommandError(argv, r.code, r.stderr, shown);
     }
   } finally {
-    if (file !== undefined) await fs.rm(file, { force: true });
+    if (child !== undefined) await fs.rm(child.file, { force: true });
   }
 }
 

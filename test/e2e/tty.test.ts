@@ -4,39 +4,13 @@
 // -ti`, and the forms without a terminal (`-t` alone, `-i` alone, sig-proxy's kill).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { DOCKER, docker, dockerOk } from '../helpers/docker.js';
 import { createTestLab, type TestLab } from '../helpers/lab.js';
-import { spawnPty, type PtySession } from '../helpers/pty.js';
+import { foregroundJob, spawnPty, type PtySession } from '../helpers/pty.js';
 
 const ENV = { ...process.env, DOCKER_CONFIG: '/tmp/weft-test-docker-config' };
 const PROMPT = /\/ # $/;
-
-/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, tty_nr, tpgid, …]. */
-function stat(pid: number): string[] {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return s.slice(s.lastIndexOf(')') + 2).split(' ');
-}
-
-/** The command of the child of `pid` that is the foreground job of its terminal, if any. */
-function foregroundJob(pid: number): string | undefined {
-  let children: string[];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  } catch {
-    return undefined;
-  }
-  for (const child of children) {
-    try {
-      const [, , pgrp, , , tpgid] = stat(Number(child));
-      if (pgrp === tpgid) return readFileSync(`/proc/${child}/comm`, 'utf8').trim();
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return undefined;
-}
 
 async function eventually(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;

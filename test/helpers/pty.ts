@@ -252,3 +252,28 @@ export function spawnPty(argv: readonly string[], opts: PtyOptions = {}): PtySes
     },
   };
 }
+
+/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, tty_nr, tpgid, …]. */
+export function procStat(pid: number): string[] {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return s.slice(s.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The command of the child of `pid` that is the foreground job of its terminal, if any. */
+export function foregroundJob(pid: number): string | undefined {
+  let children: string[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return undefined;
+  }
+  for (const child of children) {
+    try {
+      const [, , pgrp, , , tpgid] = procStat(Number(child));
+      if (pgrp === tpgid) return readFileSync(`/proc/${child}/comm`, 'utf8').trim();
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return undefined;
+}

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ContainerCreateConfig } from '../../src/runtime/types.js';
 import { shellQuote } from '../../src/runtime/terminal.js';
-import { TerminalOutput } from '../helpers/pty.js';
+import { foregroundJob, procStat, TerminalOutput } from '../helpers/pty.js';
 import { eventually, makeFixture, type RuntimeFixture } from './fixture.js';
 
 let fx: RuntimeFixture;
@@ -38,35 +38,10 @@ async function startTty(cfg: Partial<ContainerCreateConfig> & { cmd: string[] })
   return { id: c.id, pid: fx.manager.get(c.id).state.pid, a, out, exited };
 }
 
-/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, session, tty_nr, tpgid, …]. */
-function stat(pid: number): string[] {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return s.slice(s.lastIndexOf(')') + 2).split(' ');
-}
-
 function childOf(pid: number): number {
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
   assert.equal(children.length, 1, `children of ${pid}: ${children.join(' ')}`);
   return Number(children[0]);
-}
-
-/** The command of the child of `pid` that is its terminal's foreground process group, if any. */
-function foregroundJob(pid: number): string | undefined {
-  let children: string[];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  } catch {
-    return undefined;
-  }
-  for (const child of children) {
-    try {
-      const [, , pgrp, , , tpgid] = stat(Number(child));
-      if (pgrp === tpgid) return readFileSync(`/proc/${child}/comm`, 'utf8').trim();
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return undefined;
 }
 
 describe('Tty containers', () => {
@@ -88,7 +63,7 @@ describe('Tty containers', () => {
       cmd: ['sh'], openStdin: true, stdinOnce: true, consoleSize: { rows: 30, cols: 100 },
     });
     await out.expect(PROMPT);
-    const [, , pgrp, session, ttyNr] = stat(pid);
+    const [, , pgrp, session, ttyNr] = procStat(pid);
     assert.deepEqual([Number(pgrp), Number(session)], [pid, pid]);
     assert.notEqual(Number(ttyNr), 0);
     a.write(Buffer.from('stty size\r'));
